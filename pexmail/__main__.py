@@ -1,0 +1,3 @@
+from pexmail.cli import main
+
+main()

@@ -1,0 +1,265 @@
+"""The catalogue's fields, declared once: type, default and meaning.
+
+``load.py`` validates ``catalog.yaml`` against these models and maps each
+error back to its YAML line; ``pexmail catalog --schema`` prints them.
+Conditions are data (lists, numbers, booleans): nothing in the catalogue is
+ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pexmail.model import CASE_COLUMNS
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+
+LANDLORD_TYPES = ("social", "private")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CatalogInfo(Model):
+    name: str = Field(description="What this catalogue covers.")
+    version: str = Field(description="The catalogue's own version, printed in manifests.")
+
+
+class Territory(Model):
+    id: Identifier
+    name: str = Field(description="As letters print it, e.g. « Seine-Saint-Denis ».")
+    departement: str = Field(pattern=r"^(\d{2}|2A|2B|\d{3})$")
+    postcode_prefixes: list[Annotated[str, Field(pattern=r"^\d{2,5}$")]] = Field(
+        min_length=1, description="A case belongs to the territory whose prefix its postcode has."
+    )
+
+
+class Stage(Model):
+    id: Identifier
+    label: str = Field(description="The stage's name in letters.")
+    aliases: list[str] = Field(
+        default_factory=list, description="Other spellings partners' files use for this stage."
+    )
+
+
+class SenderOffice(Model):
+    unit: str = Field(description="The office's name under the organisation's name.")
+    place: str | None = Field(
+        default=None,
+        description="Town printed before the date (« Paris, le … »); none = date only.",
+    )
+    contact: str | None = Field(
+        default=None, description="Id of a directory entry giving the office's address and phone."
+    )
+
+
+class Sender(Model):
+    name: str = Field(description="Organisation, as printed at the top of the letter.")
+    short_name: str = Field(description="Name used in the signature (« DRIHL »).")
+    authority: str | None = Field(
+        default=None, description="Line above the name (« Préfet de … »)."
+    )
+    layout: Identifier = Field(
+        description="Layout used by every engine: templates/layouts/<layout>.html.j2 and <layout>.docx."
+    )
+    offices: dict[str, SenderOffice] = Field(
+        min_length=1, description="One office per territory id the sender writes from."
+    )
+
+
+class QrTarget(Model):
+    id: Identifier
+    url: str = Field(pattern=r"^https://", description="Where the QR code leads.")
+    title: str
+    caption: str = Field(description="Sentence printed next to the code.")
+    printed_url: str = Field(description="Short form of the URL printed under the code.")
+    source: str = Field(description="Where this target comes from (seed, partner).")
+
+
+class Fact(Model):
+    id: Identifier
+    label: str = Field(description="What the fact is, for reviewers.")
+    text: str = Field(description="How letters print it, e.g. « 6 semaines ».")
+    source: str = Field(description="Legal source: law, article, decision.")
+    valid_from: date
+    valid_until: date | None = None
+    territories: list[Identifier] | None = Field(
+        default=None, description="Territories it applies to; none = everywhere."
+    )
+
+
+class ContactPolicy(Model):
+    directories: list[str] = Field(
+        min_length=1, description="Contact directory files, relative to the catalogue."
+    )
+    kinds: dict[Identifier, str] = Field(
+        description="Kinds of contact letters may ask for, with their label in letters."
+    )
+    review_after_months: int = Field(default=12, ge=1)
+    max_age_months: int = Field(default=24, ge=1)
+
+
+class Source(Model):
+    id: Identifier
+    title: str
+    delimiter: Literal[";", ",", "\t", "|"] | None = Field(
+        default=None, description="Field separator; none = detected from the header line."
+    )
+    encoding: Literal["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"] | None = Field(
+        default=None, description="Text encoding; none = detected (BOM, UTF-8, else Windows-1252)."
+    )
+    priority: int = Field(
+        default=0, description="When two files disagree on a fact, the higher priority wins."
+    )
+    columns: dict[str, str | list[str]] = Field(
+        description="Canonical field → the header (or accepted headers) holding it."
+    )
+    optional: list[str] = Field(
+        default_factory=list, description="Fields whose column may be missing from a file."
+    )
+    defaults: dict[str, str] = Field(
+        default_factory=dict, description="Fields with a fixed value for every row of this source."
+    )
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per field, partner-specific codes → canonical values (e.g. « BS » → social).",
+    )
+
+    @field_validator("columns", "values")
+    @classmethod
+    def _known_fields(cls, value: dict) -> dict:
+        unknown = sorted(set(value) - set(CASE_COLUMNS))
+        if unknown:
+            raise ValueError(
+                f"unknown case field(s) {', '.join(unknown)}; expected one of {', '.join(CASE_COLUMNS)}"
+            )
+        return value
+
+    @field_validator("optional")
+    @classmethod
+    def _known_optional(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(CASE_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown case field(s) {', '.join(unknown)}")
+        return value
+
+    @field_validator("defaults")
+    @classmethod
+    def _known_defaults(cls, value: dict) -> dict:
+        unknown = sorted(set(value) - set(CASE_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown case field(s) {', '.join(unknown)}")
+        return value
+
+
+class DebtBand(Model):
+    """A debt range in euros: ``min`` included, ``max`` excluded; either may be absent."""
+
+    min: Decimal | None = Field(default=None, ge=0)
+    max: Decimal | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DebtBand:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError("min must be lower than max")
+        return self
+
+    def contains(self, amount: Decimal) -> bool:
+        return (self.min is None or amount >= self.min) and (self.max is None or amount < self.max)
+
+
+class Conditions(Model):
+    """Who a letter is for. Every condition given must hold; an absent one always holds."""
+
+    territories: list[Identifier] | None = None
+    landlord_types: list[Literal["social", "private"]] | None = None
+    debt: DebtBand | None = None
+    caf_recipient: bool | None = None
+
+
+class Templates(Model):
+    html: str = Field(
+        description="The letter's text: a Jinja2 template with blocks subject and body."
+    )
+
+
+class LegalBasis(Model):
+    text: str
+    url: str | None = None
+
+
+class Letter(Model):
+    id: Identifier
+    kind: Literal["letter", "notice"] = "letter"
+    title: str = Field(description="What reviewers call the letter.")
+    sender: Identifier
+    stage: Identifier
+    conditions: Conditions = Field(default_factory=Conditions)
+    templates: Templates
+    version: str = Field(pattern=r"^\d+(\.\d+){0,2}$")
+    valid_from: date
+    valid_until: date | None = None
+    legal_basis: list[LegalBasis] = Field(min_length=1)
+    contacts: list[Identifier] = Field(
+        default_factory=list, description="Kinds of contact to print, first one = call first."
+    )
+    qr: Identifier | None = None
+    falc: Literal["strict", "advisory"] = "strict"
+
+    @model_validator(mode="after")
+    def _validity(self) -> Letter:
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
+    def in_force(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+
+class CatalogDocument(Model):
+    """The whole of ``catalog.yaml``."""
+
+    schema_version: Literal[1]
+    catalog: CatalogInfo
+    territories: list[Territory] = Field(min_length=1)
+    stages: list[Stage] = Field(min_length=1, description="Procedure stages, earliest first.")
+    senders: dict[Identifier, Sender]
+    qr: list[QrTarget] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list)
+    contacts: ContactPolicy
+    sources: list[Source] = Field(min_length=1)
+    letters: list[Letter] = Field(min_length=1)
+
+
+def describe_schema() -> str:
+    """A plain listing of every catalogue field, for ``pexmail catalog --schema``."""
+    lines: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            annotation = info.annotation
+            type_name = re.sub(r"typing\.|pexmail\.catalog\.schema\.", "", str(annotation))
+            type_name = type_name.replace("<class '", "").replace("'>", "")
+            required = "required" if info.is_required() else "optional"
+            help_text = f" — {info.description}" if info.description else ""
+            lines.append(f"{prefix}{name}: {type_name} ({required}){help_text}")
+            for sub in _submodels(annotation):
+                walk(sub, prefix + "  ")
+
+    walk(CatalogDocument, "")
+    return "\n".join(lines)
+
+
+def _submodels(annotation: object) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found.extend(_submodels(arg))
+    return found

@@ -1,0 +1,135 @@
+"""A file's header → the partner source it comes from, and where each field is.
+
+Headers are compared folded (case, accents, spaces, hyphens); a file matches a
+source when every column the source needs is present. When none matches, the
+error names the closest source, the missing columns and the nearest headers.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pexmail.catalog.schema import Source
+from pexmail.errors import InputFileError
+from pexmail.textfold import fold
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where each canonical field of a source sits in one file's rows."""
+
+    source: Source
+    positions: dict[str, int]  # canonical field → column index
+    headers: tuple[str, ...]  # the file's header, as written
+    ignored: tuple[str, ...]  # header names no field uses
+
+    def header_of(self, field: str) -> str:
+        return self.headers[self.positions[field]]
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    source: Source
+    positions: dict[str, int]
+    missing: list[tuple[str, list[str]]]  # field, accepted headers
+    duplicated: list[str]
+
+
+def _candidates(spec: str | list[str]) -> list[str]:
+    return [spec] if isinstance(spec, str) else list(spec)
+
+
+def _attempt(source: Source, folded: dict[str, list[int]]) -> _Attempt:
+    positions: dict[str, int] = {}
+    missing: list[tuple[str, list[str]]] = []
+    duplicated: list[str] = []
+    for field, spec in source.columns.items():
+        names = _candidates(spec)
+        found = [(name, folded[fold(name)]) for name in names if fold(name) in folded]
+        if not found:
+            if field not in source.optional:
+                missing.append((field, names))
+            continue
+        name, indexes = found[0]
+        if len(indexes) > 1:
+            duplicated.append(name)
+        positions[field] = indexes[0]
+    return _Attempt(source, positions, missing, duplicated)
+
+
+def match_source(
+    header: Sequence[str], sources: Sequence[Source], display: str, forced: str | None = None
+) -> ColumnMap:
+    """Find the source of a file from its header; raise :class:`InputFileError` if none fits."""
+    headers = tuple(h.strip() for h in header)
+    folded: dict[str, list[int]] = {}
+    for index, name in enumerate(headers):
+        if name:
+            folded.setdefault(fold(name), []).append(index)
+    if forced is not None:
+        chosen = [s for s in sources if s.id == forced]
+        if not chosen:
+            raise InputFileError(
+                file=display,
+                message=f"unknown source {forced!r}",
+                hint="known sources: " + ", ".join(s.id for s in sources),
+            )
+        candidates = chosen
+    else:
+        candidates = list(sources)
+    attempts = [_attempt(source, folded) for source in candidates]
+    complete = [a for a in attempts if not a.missing]
+    if complete:
+        complete.sort(key=lambda a: len(a.positions), reverse=True)
+        best = complete[0]
+        rivals = [a for a in complete[1:] if len(a.positions) == len(best.positions)]
+        if rivals:
+            names = ", ".join(a.source.id for a in [best, *rivals])
+            raise InputFileError(
+                file=display,
+                message=f"the header fits several sources equally well ({names})",
+                hint="name the source with --source",
+            )
+        if best.duplicated:
+            raise InputFileError(
+                file=display,
+                message="column(s) appear more than once in the header: "
+                + ", ".join(repr(d) for d in best.duplicated),
+                hint="rename or remove the extra columns so that each field is read from one place",
+            )
+        used = set(best.positions.values())
+        ignored = tuple(h for i, h in enumerate(headers) if i not in used and h)
+        return ColumnMap(best.source, best.positions, headers, ignored)
+    raise _no_match(display, headers, attempts)
+
+
+def _no_match(display: str, headers: tuple[str, ...], attempts: list[_Attempt]) -> InputFileError:
+    if not any(headers):
+        return InputFileError(file=display, message="the first line (the header) is empty")
+    attempts.sort(
+        key=lambda a: len(a.positions) / max(1, len(a.positions) + len(a.missing)), reverse=True
+    )
+    best = attempts[0]
+    lines = []
+    present = [h for h in headers if h]
+    for field, names in best.missing:
+        close = difflib.get_close_matches(names[0], present, n=2, cutoff=0.6)
+        expected = " or ".join(repr(n) for n in names)
+        suggestion = f" (closest header: {', '.join(repr(c) for c in close)})" if close else ""
+        lines.append(f"    {field}: expected a column {expected}{suggestion}")
+    found = len(best.positions)
+    total = found + len(best.missing)
+    message = (
+        "the header does not match any source of the catalogue; closest is "
+        f"{best.source.id!r} ({best.source.title}), {found} of {total} columns found; missing:\n"
+        + "\n".join(lines)
+        + "\n  header found: "
+        + ", ".join(repr(h) for h in present)
+    )
+    return InputFileError(
+        file=display,
+        message=message,
+        hint="rename the columns, add their names to the source in catalog.yaml, or pass --source",
+    )

@@ -1,0 +1,1 @@
+"""Writing the output folder: documents, print files, manifest, rejects, summary."""

@@ -1,0 +1,51 @@
+"""Output files: written atomically (temporary file, then rename), readable by the owner only.
+
+A batch killed halfway leaves either a whole file or none, never half a PDF;
+letters hold personal data, so other users of the machine cannot read them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    ensure_dir(path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temporary).chmod(FILE_MODE)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str) -> str:
+    """A file-name part from an id (case ids come from partners' files)."""
+    return _UNSAFE.sub("_", text).strip("._")[:80] or "x"
+
+
+def document_path(household_key: str, letter_id: str, version: str, extension: str) -> str:
+    """Relative path of one household's letter: ``letters/<letter>/<household>-v<version>.<ext>``.
+
+    Named by the opaque household key, never by a name or address.
+    """
+    return f"letters/{safe_name(letter_id)}/{safe_name(household_key)}-v{safe_name(version)}.{extension}"

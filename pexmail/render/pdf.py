@@ -1,0 +1,78 @@
+"""PDF with WeasyPrint: the sender's HTML layout around the letter text.
+
+Fonts, stylesheet and QR images are loaded once per engine; every resource
+goes through the allow-list fetcher. ``variant`` passes WeasyPrint's PDF/A or
+PDF/UA variant for archiving and screen readers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from pexmail.catalog.load import Catalog
+from pexmail.errors import RenderError
+from pexmail.render.fetcher import AllowListFetcher, ForbiddenResource
+from pexmail.render.fonts import FONT_DIR, font_face_css
+from pexmail.render.qr import QrImage
+from pexmail.render.templates import LetterParts, Templates
+
+PDF_VARIANTS = ("pdf/a-3b", "pdf/a-3u", "pdf/a-2b", "pdf/ua-1")
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pages: int
+
+
+class WeasyPrintEngine:
+    name = "weasyprint"
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        templates: Templates,
+        qr_images: Mapping[str, QrImage],
+        variant: str | None = None,
+    ) -> None:
+        if variant is not None and variant not in PDF_VARIANTS:
+            raise ValueError(
+                f"unknown PDF variant {variant!r}; expected one of {', '.join(PDF_VARIANTS)}"
+            )
+        self.catalog = catalog
+        self.templates = templates
+        self.variant = variant
+        self.font_config = FontConfiguration()
+        self.fetcher = AllowListFetcher(
+            [catalog.template_root, FONT_DIR], {key: image.png for key, image in qr_images.items()}
+        )
+        self.font_css = CSS(
+            string=font_face_css(), font_config=self.font_config, url_fetcher=self.fetcher
+        )
+        self.base_url = catalog.template_root.resolve().as_uri() + "/"
+        self._cache: dict[str, Any] = {}
+
+    def html(self, layout: str, context: Mapping[str, Any], parts: LetterParts) -> str:
+        page_context = {**context, "subject": parts.subject, "body": parts.body}
+        return self.templates.render_page(f"layouts/{layout}.html.j2", page_context)
+
+    def render(self, layout: str, context: Mapping[str, Any], parts: LetterParts) -> RenderedPdf:
+        html = self.html(layout, context, parts)
+        letter_id = str(context["letter"]["id"])
+        try:
+            document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+                stylesheets=[self.font_css], font_config=self.font_config, cache=self._cache
+            )
+            options: dict[str, Any] = {"pdf_variant": self.variant} if self.variant else {}
+            # A fixed identifier makes the same letter the same bytes, run after run.
+            identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+            data = document.write_pdf(pdf_identifier=identifier, **options)
+        except ForbiddenResource as exc:
+            raise RenderError(letter_id=letter_id, message=f"refused a resource: {exc}") from None
+        return RenderedPdf(data, len(document.pages))

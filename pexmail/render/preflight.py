@@ -1,0 +1,109 @@
+"""Render every letter of the catalogue for a sample household before any batch runs.
+
+Catches what loading the YAML cannot: template syntax errors, undefined
+variables, HTML outside the letter subset, a resource the fetcher refuses,
+a DOCX layout that does not render. Each problem names the template and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from pexmail.catalog.load import Catalog
+from pexmail.catalog.schema import Letter
+from pexmail.errors import PexmailError
+from pexmail.model import Address, Case, Location
+from pexmail.render.body import BodyError, parse_body
+from pexmail.render.context import build_context
+from pexmail.render.qr import make_qr
+from pexmail.render.templates import Templates
+
+
+@dataclass(frozen=True)
+class PreflightProblem:
+    letter_id: str
+    version: str
+    territory_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"letter {self.letter_id} v{self.version} ({self.territory_id}): {self.message}"
+
+
+def sample_facts(catalog: Catalog, letter: Letter, territory_id: str) -> Case:
+    """A made-up household that meets the letter's conditions in a territory."""
+    territory = catalog.territory(territory_id)
+    conditions = letter.conditions
+    debt = Decimal("1850.40")
+    if conditions.debt is not None:
+        low = conditions.debt.min or Decimal(0)
+        high = conditions.debt.max or low + Decimal(4000)
+        debt = ((low + high) / 2).quantize(Decimal("0.01"))
+    landlord = (conditions.landlord_types or ["private"])[0]
+    prefix = territory.postcode_prefixes[0]
+    postcode = (prefix + "001")[:5] if len(prefix) < 5 else prefix
+    return Case(
+        location=Location("sample", 2),
+        source_id="sample",
+        case_id="EXEMPLE-0001",
+        family_name="EXEMPLE",
+        given_name="Camille",
+        civility="Mme",
+        address=Address(street="1 rue de l'Exemple", postcode=postcode, commune=territory.name),
+        territory_id=territory_id,
+        stage=letter.stage,
+        landlord_type=landlord,
+        landlord_name="Bailleur Exemple" if landlord == "social" else "",
+        debt=debt,
+        monthly_rent=Decimal("650.00"),
+        act_date=date(2026, 10, 5),
+        hearing_date=date(2027, 1, 14),
+        caf_recipient=conditions.caf_recipient if conditions.caf_recipient is not None else True,
+    )
+
+
+def letter_territories(catalog: Catalog, letter: Letter) -> list[str]:
+    return list(letter.conditions.territories or [t.id for t in catalog.territories])
+
+
+def preflight(
+    catalog: Catalog, *, formats: tuple[str, ...] = ("pdf", "docx"), on: date | None = None
+) -> Iterator[PreflightProblem]:
+    """Yield every problem met rendering each letter (all versions) in each of its territories."""
+    templates = Templates(catalog.template_root.resolve())
+    qr_images = {q.id: make_qr(q.id, q.url) for q in catalog.document.qr}
+    pdf_engine = docx_engine = None
+    if "pdf" in formats:
+        from pexmail.render.pdf import WeasyPrintEngine
+
+        pdf_engine = WeasyPrintEngine(catalog, templates, qr_images)
+    if "docx" in formats:
+        from pexmail.render.docx import DocxEngine
+
+        docx_engine = DocxEngine(catalog, qr_images)
+    for letter in catalog.letters:
+        run_date = on or letter.valid_from
+        layout = catalog.document.senders[letter.sender].layout
+        for territory_id in letter_territories(catalog, letter):
+            facts = sample_facts(catalog, letter, territory_id)
+            try:
+                context = build_context(catalog, letter, facts, run_date, qr_images)
+                parts = templates.render_letter(letter.templates.html, context)
+                parse_body(str(parts.body))
+                if pdf_engine is not None:
+                    pdf_engine.render(layout, context, parts)
+                if docx_engine is not None:
+                    docx_engine.render(layout, context, parts)
+            except BodyError as exc:
+                yield PreflightProblem(
+                    letter.id, letter.version, territory_id, f"{letter.templates.html}: {exc}"
+                )
+            except PexmailError as exc:
+                yield PreflightProblem(
+                    letter.id, letter.version, territory_id, exc.format_message()
+                )
+            except ValueError as exc:  # an address the sample cannot print, etc.
+                yield PreflightProblem(letter.id, letter.version, territory_id, str(exc))

@@ -1,0 +1,256 @@
+"""End to end through the CLI on the bundled samples, checked as a reader would check the letters."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from docx import Document as DocxDocument
+from pypdf import PdfReader
+
+from .conftest import ROOT, RUN_DATE, decode_qr, pdf_words, text_positions
+
+VIDEO = "https://www.youtube.com/watch?v=4og3KOPxOfw"
+SUBJECTS = {
+    "drihl-cdp-social": "parlez-en vite à votre bailleur",
+    "drihl-cdp-private-under-3000": "vous pouvez encore tout régler",
+    "drihl-cdp-private-adil": "faites vérifier votre dette, c'est gratuit",
+    "drihl-cdp-private-7000-10000": "demandez de l'aide sans attendre",
+    "drihl-cdp-private-over-10000": "même pour une grosse dette",
+}
+
+
+def manifest(out: Path) -> list[dict[str, str]]:
+    with (out / "manifest.csv").open(encoding="utf-8-sig", newline="") as stream:
+        return list(csv.DictReader(stream, delimiter=";"))
+
+
+def exploc_rows() -> dict[str, dict[str, str]]:
+    path = ROOT / "samples" / "drihl-exploc-cdp-2026-11.csv"
+    with path.open(encoding="cp1252", newline="") as stream:
+        return {row["N° dossier EXPLOC"]: row for row in csv.DictReader(stream, delimiter=";")}
+
+
+def expected_letter(row: dict[str, str]) -> str:
+    """An oracle written apart from pexmail: the bands as the catalogue states them."""
+    debt = Decimal(re.sub(r"[^\d,]", "", row["Montant de la dette"]).replace(",", "."))
+    if row["Type de bailleur"] == "Bailleur social":
+        return "drihl-cdp-social"
+    if debt < 3000:
+        return "drihl-cdp-private-under-3000"
+    if debt < 7000:
+        return "drihl-cdp-private-adil"
+    if debt < 10000:
+        return "drihl-cdp-private-7000-10000"
+    return "drihl-cdp-private-over-10000"
+
+
+def french_amount(text: str) -> str:
+    value = Decimal(re.sub(r"[^\d,]", "", text).replace(",", "."))
+    whole, cents = f"{value:.2f}".split(".")
+    grouped = f"{int(whole):,}".replace(",", " ")
+    return f"{grouped} €" if cents == "00" else f"{grouped},{cents} €"
+
+
+def test_summary_accounts_for_every_row(sample_run):
+    summary = json.loads((sample_run / "summary.json").read_text(encoding="utf-8"))
+    rows = summary["rows"]
+    assert rows["read"] == rows["rendered"] + rows["suppressed"] + rows["rejected"]
+    assert rows["used"] == rows["rendered"] + rows["suppressed"]
+    with (sample_run / "rejects.csv").open(encoding="utf-8-sig", newline="") as stream:
+        rejects = list(csv.DictReader(stream, delimiter=";"))
+    assert len({(r["file"], r["row"]) for r in rejects}) == rows["rejected"] == 6
+    assert all(r["file"] and r["row"] and r["reason"] for r in rejects)
+    assert {f["source"] for f in summary["files"]} == {
+        "drihl-exploc-cdp",
+        "caf-impayes",
+        "clil-seance",
+    }
+    assert summary["households"]["from_several_rows"] > 0
+    assert sum(summary["documents"]["by_letter"].values()) == summary["documents"]["letters"]
+
+
+def test_each_letter_is_the_right_one_for_its_band_with_name_and_amount(sample_run):
+    rows = exploc_rows()
+    checked = 0
+    for document in manifest(sample_run):
+        case_ids = document["case_ids"].split()
+        if document["format"] != "pdf" or len(case_ids) != 1 or case_ids[0] not in rows:
+            continue
+        row = rows[case_ids[0]]
+        assert document["letter_id"] == expected_letter(row), case_ids
+        words = pdf_words(sample_run / document["path"])
+        assert row["Nom"].upper() in words
+        assert french_amount(row["Montant de la dette"]) in words
+        assert SUBJECTS[document["letter_id"]] in words
+        checked += 1
+    assert checked >= 20
+
+
+def test_manifest_matches_the_files(sample_run):
+    documents = manifest(sample_run)
+    assert {d["format"] for d in documents} == {"pdf", "docx"}
+    for document in documents:
+        data = (sample_run / document["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == document["sha256"]
+        if document["format"] == "pdf":
+            assert len(PdfReader(sample_run / document["path"]).pages) == int(document["pages"])
+            assert int(document["pages"]) <= 3
+
+
+def test_the_qr_code_on_the_page_leads_to_the_video(sample_run):
+    seen = set()
+    for document in manifest(sample_run):
+        if document["format"] == "pdf" and document["letter_id"] not in seen:
+            seen.add(document["letter_id"])
+            assert decode_qr(sample_run / document["path"]) == [VIDEO]
+    assert len(seen) == 5
+
+
+def test_the_address_sits_in_the_window_of_a_dl_envelope(sample_run):
+    """Window of a French DL envelope on the folded sheet: 100-200 mm from the left, 45-90 mm from the top."""
+    for document in manifest(sample_run)[:30]:
+        if document["format"] != "pdf":
+            continue
+        path = sample_run / document["path"]
+        runs = text_positions(path)
+        town, x, y = next((t, x, y) for t, x, y in runs if re.fullmatch(r"\d{5} [A-Z ]+", t))
+        assert 100 <= x <= 120 and 45 <= y <= 90, (town, x, y)
+        identity = next(
+            (x2, y2)
+            for text, x2, y2 in runs
+            if text.startswith(("Madame ", "Monsieur ")) and "," not in text
+        )
+        assert 100 <= identity[0] <= 120 and 45 <= identity[1] < y
+
+
+def test_docx_reopens_and_holds_the_same_letter_text(sample_run):
+    for document in manifest(sample_run):
+        if document["format"] != "docx":
+            continue
+        docx = DocxDocument(sample_run / document["path"])
+        text = "\n".join(p.text for p in docx.paragraphs)
+        pdf = pdf_words(sample_run / document["path"].replace(".docx", ".pdf"))
+        for paragraph in docx.paragraphs:
+            sentence = " ".join(paragraph.text.replace("\u00a0", " ").split())
+            if len(sentence) > 40 and "{{" not in sentence:
+                assert sentence in pdf, sentence
+        assert "Ce que vous pouvez faire dès maintenant" in text
+        assert len(docx.inline_shapes) == 1  # the QR code
+        break
+
+
+def test_print_files_hold_every_letter_in_order(sample_run):
+    summary = json.loads((sample_run / "summary.json").read_text(encoding="utf-8"))
+    pdfs = [d for d in manifest(sample_run) if d["format"] == "pdf"]
+    for entry in summary["print_files"]:
+        letters = [d for d in pdfs if d["letter_id"] == entry["letter_id"]]
+        assert entry["letters"] == len(letters)
+        reader = PdfReader(sample_run / entry["path"])
+        assert len(reader.pages) == entry["pages"] == sum(int(d["pages"]) for d in letters)
+
+
+def test_output_files_are_private(sample_run):
+    for path in (sample_run / "letters").rglob("*.pdf"):
+        assert path.stat().st_mode & 0o077 == 0
+    assert (sample_run / "summary.json").stat().st_mode & 0o077 == 0
+
+
+def test_no_csv_renders_the_samples_next_to_the_catalogue(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = cli(
+        "render", "--out", tmp_path / "out", "--date", RUN_DATE.isoformat(), "--format", "docx"
+    )
+    assert result.exit_code == 0, result.output
+    assert "rendering the samples" in result.output
+    assert (tmp_path / "out" / "manifest.csv").is_file()
+
+
+def test_strict_exits_3_when_rows_were_rejected(cli, tmp_path):
+    result = cli(
+        "render",
+        ROOT / "samples" / "caf-impayes-2026-11.csv",
+        "--out",
+        tmp_path / "o",
+        "--date",
+        RUN_DATE.isoformat(),
+        "--format",
+        "docx",
+        "--strict",
+        "--catalog",
+        ROOT / "catalog.yaml",
+    )
+    assert result.exit_code == 3
+
+
+def test_an_unreadable_file_stops_before_anything_is_written(cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b;c\n1;2;3\n", encoding="utf-8")
+    result = cli(
+        "render",
+        ROOT / "samples" / "caf-impayes-2026-11.csv",
+        bad,
+        "--out",
+        tmp_path / "o",
+        "--catalog",
+        ROOT / "catalog.yaml",
+    )
+    assert result.exit_code == 1
+    assert "bad.csv: the header does not match any source" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_refuses_to_write_into_a_foreign_folder(cli, tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "thesis.odt").write_text("precious")
+    result = cli(
+        "render",
+        ROOT / "samples" / "caf-impayes-2026-11.csv",
+        "--out",
+        tmp_path / "o",
+        "--catalog",
+        ROOT / "catalog.yaml",
+    )
+    assert result.exit_code == 1 and "not empty" in result.output
+
+
+@pytest.mark.parametrize("variant", ["pdf/a-3b", "pdf/ua-1"])
+def test_archival_and_accessible_variants(cli, tmp_path, variant):
+    result = cli(
+        "render",
+        ROOT / "samples" / "clil-aubervilliers-seance-2026-11.csv",
+        "--out",
+        tmp_path / "o",
+        "--date",
+        RUN_DATE.isoformat(),
+        "--format",
+        "pdf",
+        "--pdf-variant",
+        variant,
+        "--catalog",
+        ROOT / "catalog.yaml",
+    )
+    assert result.exit_code == 0, result.output
+    path = next((tmp_path / "o" / "letters").rglob("*.pdf"))
+    reader = PdfReader(path)
+    catalog_dict = reader.trailer["/Root"]
+    assert catalog_dict["/Lang"] == "fr"
+    assert reader.metadata.title.startswith("DRIHL")
+    xmp = reader.xmp_metadata
+    if variant.startswith("pdf/a"):
+        assert xmp is not None and "pdfaid" in str(
+            reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+        )
+    else:
+        assert "/StructTreeRoot" in catalog_dict
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert all("Atkinson" in f or "DejaVu" in f for f in fonts), fonts

@@ -1,0 +1,84 @@
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from pexmail.households import group_cases, household_key, merge_household
+from pexmail.households.normalize import name_key, street_key
+from pexmail.model import Address, Case, Location
+
+
+def case(**overrides) -> Case:
+    base = Case(
+        location=Location("a.csv", 2),
+        source_id="drihl-exploc-cdp",
+        case_id="EXP-1",
+        family_name="DUPONT-MARTIN",
+        given_name="Marie",
+        civility="Mme",
+        address=Address("12 bd de Belleville", "75020", "Paris"),
+        territory_id="paris",
+        stage="cdp",
+        landlord_type="private",
+        debt=Decimal("3000"),
+        act_date=date(2026, 10, 5),
+    )
+    return replace(base, **overrides)
+
+
+def test_name_and_street_keys_fold_spelling():
+    assert (
+        name_key("DUPONT-MARTIN", "Marie")
+        == name_key("Dupont Martin", "marie")
+        == name_key("Marie", "DUPONT MARTIN")
+    )
+    assert (
+        street_key("12, bd de Belleville")
+        == street_key("12 BOULEVARD DE BELLEVILLE")
+        == "12 boulevard de belleville"
+    )
+    assert street_key("3 av. d'Italie") == "3 avenue d italie"
+
+
+def test_the_household_key_reveals_nothing():
+    key = household_key(case())
+    assert key.startswith("h-") and "DUPONT" not in key.upper() and "75020" not in key
+
+
+def test_same_household_across_files_is_one_household(catalog):
+    a = case()
+    b = case(
+        location=Location("caf.csv", 5),
+        source_id="caf-impayes",
+        case_id="CAF1",
+        family_name="Dupont-Martin",
+        address=Address("12, boulevard de Belleville", "75020", "PARIS"),
+        stage="signalement",
+        debt=Decimal("2100"),
+        act_date=date(2026, 8, 1),
+    )
+    c = case(family_name="DURAND", case_id="EXP-2")
+    groups = group_cases([a, b, c])
+    assert [len(g) for g in groups.values()] == [2, 1]
+    key, members = next(iter(groups.items()))
+    household = merge_household(key, members, catalog)
+    assert household.facts.stage == "cdp"  # the most advanced
+    assert household.facts.debt == Decimal("3000")  # from the most recent act
+    assert any("debts differ" in note for note in household.notes)
+
+
+def test_different_postcode_is_another_household():
+    assert household_key(case()) != household_key(
+        case(address=Address("12 bd de Belleville", "75019", "Paris"))
+    )
+
+
+def test_missing_facts_are_filled_from_other_rows(catalog):
+    a = case(monthly_rent=None, caf_recipient=None)
+    b = case(
+        source_id="caf-impayes",
+        act_date=date(2026, 1, 1),
+        monthly_rent=Decimal("640"),
+        caf_recipient=True,
+    )
+    household = merge_household("h-x", [a, b], catalog)
+    assert household.facts.monthly_rent == Decimal("640") and household.facts.caf_recipient is True
