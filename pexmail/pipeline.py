@@ -18,8 +18,9 @@ from typing import Any
 
 from pexmail import __version__
 from pexmail.catalog.load import Catalog
+from pexmail.catalog.schema import Letter
 from pexmail.chain.plan import plan_mailing
-from pexmail.errors import InputFileError, PexmailError, RenderError, TemplateError
+from pexmail.errors import InputFileError, PexmailError
 from pexmail.households.match import group_cases
 from pexmail.households.merge import merge_household
 from pexmail.ingest.cases import FileInfo, FileStats, inspect_file, read_cases
@@ -28,12 +29,7 @@ from pexmail.model import Case, Document, Household, Rejection, Suppression
 from pexmail.output.files import document_path, ensure_dir, write_atomic
 from pexmail.output.manifest import write_manifest, write_rejects, write_summary
 from pexmail.output.printfile import merge_pdfs
-from pexmail.render.address import AddressError
-from pexmail.render.context import build_context
-from pexmail.render.qr import QrImage, make_qr
-from pexmail.render.templates import Templates
-
-FORMATS = ("pdf", "docx")
+from pexmail.render.letter import FORMATS, LetterRenderer, Refused, RenderedLetter
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -86,63 +82,6 @@ def inspect_files(paths: Sequence[Path], catalog: Catalog, options: BatchOptions
     ]
 
 
-class Renderer:
-    """Templates, QR images and engines, loaded once for a batch."""
-
-    def __init__(self, catalog: Catalog, options: BatchOptions) -> None:
-        self.catalog = catalog
-        self.options = options
-        self.templates = Templates(catalog.template_root.resolve())
-        self.qr_images: dict[str, QrImage] = {
-            q.id: make_qr(q.id, q.url) for q in catalog.document.qr
-        }
-        self._pdf = None
-        self._docx = None
-
-    def preflight(self, run_date: date) -> None:
-        """Compile the templates of every letter in force, and the layouts they use."""
-        for letter in self.catalog.letters_in_force(run_date):
-            self.templates.get(letter.templates.html)
-            layout = self.catalog.document.senders[letter.sender].layout
-            self.templates.get(f"layouts/{layout}.html.j2")
-
-    @property
-    def pdf(self):  # noqa: ANN201 - engine types are imported lazily
-        if self._pdf is None:
-            from pexmail.render.pdf import WeasyPrintEngine
-
-            self._pdf = WeasyPrintEngine(
-                self.catalog, self.templates, self.qr_images, self.options.pdf_variant
-            )
-        return self._pdf
-
-    @property
-    def docx(self):  # noqa: ANN201
-        if self._docx is None:
-            from pexmail.render.docx import DocxEngine
-
-            self._docx = DocxEngine(self.catalog, self.qr_images)
-        return self._docx
-
-    def render(
-        self, household: Household, letter_id: str, version: str
-    ) -> dict[str, tuple[bytes, int | None]]:
-        """The household's letter in every requested format: format → (bytes, pages)."""
-        letter = self.catalog.letter(letter_id, version)
-        context = build_context(
-            self.catalog, letter, household.facts, self.options.run_date, self.qr_images
-        )
-        parts = self.templates.render_letter(letter.templates.html, context)
-        layout = self.catalog.document.senders[letter.sender].layout
-        outputs: dict[str, tuple[bytes, int | None]] = {}
-        if "pdf" in self.options.formats:
-            rendered = self.pdf.render(layout, context, parts)
-            outputs["pdf"] = (rendered.data, rendered.pages)
-        if "docx" in self.options.formats:
-            outputs["docx"] = (self.docx.render(layout, context, parts), None)
-        return outputs
-
-
 def run_batch(
     paths: Sequence[Path],
     catalog: Catalog,
@@ -159,8 +98,8 @@ def run_batch(
     check_output_dir(out_dir)
     PROGRESS.info("Step 1 - Reading headers (%d files)", len(paths))
     infos = inspect_files(paths, catalog, options)
-    renderer = Renderer(catalog, options)
-    renderer.preflight(options.run_date)
+    renderer = LetterRenderer(catalog, options.run_date, options.formats, options.pdf_variant)
+    renderer.preflight()
 
     # Step 2: rows → cases or rejections
     cases: list[Case] = []
@@ -215,37 +154,15 @@ def run_batch(
         for choice in mailing.letters:
             letter = catalog.letter(choice.letter_id, choice.version)
             try:
-                outputs = renderer.render(household, choice.letter_id, choice.version)
-            except AddressError as exc:
+                prepared = renderer.prepare(letter, household.facts)
+                rendered = renderer.render(prepared)
+            except Refused as refusal:
                 suppressions.append(
-                    Suppression(household.key, "address_unprintable", str(exc), letter.id)
+                    Suppression(household.key, refusal.code, refusal.reason, letter.id)
                 )
-                LOGGER.error(
-                    "%s: %s refused: address does not fit the norm", household.key, letter.id
-                )
+                LOGGER.error("%s: %s refused (%s)", household.key, letter.id, refusal.code)
                 continue
-            except (RenderError, TemplateError) as exc:
-                suppressions.append(
-                    Suppression(household.key, "render_error", exc.format_message(), letter.id)
-                )
-                LOGGER.error("%s: %s refused: %s", household.key, letter.id, type(exc).__name__)
-                continue
-            for fmt, (data, pages) in outputs.items():
-                relative = document_path(household.key, letter.id, letter.version, fmt)
-                write_atomic(out_dir / relative, data)
-                documents.append(
-                    Document(
-                        household_key=household.key,
-                        letter_id=letter.id,
-                        version=letter.version,
-                        sender=letter.sender,
-                        format=fmt,
-                        path=relative,
-                        sha256=hashlib.sha256(data).hexdigest(),
-                        pages=pages,
-                        case_ids=tuple(dict.fromkeys(c.case_id for c in household.cases)),
-                    )
-                )
+            documents.extend(_write_documents(out_dir, household, letter, rendered))
             issued.add(household.key)
         report("households", index, len(households))
 
@@ -286,6 +203,29 @@ def run_batch(
     write_rejects(out_dir / "rejects.csv", rejections)
     write_summary(out_dir / "summary.json", summary)
     return BatchResult(out_dir, summary, documents, rejections, suppressions)
+
+
+def _write_documents(
+    out_dir: Path, household: Household, letter: Letter, rendered: RenderedLetter
+) -> list[Document]:
+    documents = []
+    for fmt, (data, pages) in rendered.outputs.items():
+        relative = document_path(household.key, letter.id, letter.version, fmt)
+        write_atomic(out_dir / relative, data)
+        documents.append(
+            Document(
+                household_key=household.key,
+                letter_id=letter.id,
+                version=letter.version,
+                sender=letter.sender,
+                format=fmt,
+                path=relative,
+                sha256=hashlib.sha256(data).hexdigest(),
+                pages=pages,
+                case_ids=tuple(dict.fromkeys(c.case_id for c in household.cases)),
+            )
+        )
+    return documents
 
 
 def _summary(

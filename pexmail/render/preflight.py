@@ -14,12 +14,9 @@ from decimal import Decimal
 
 from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Letter
-from pexmail.errors import PexmailError
 from pexmail.model import Address, Case, Location
 from pexmail.render.body import BodyError, parse_body
-from pexmail.render.context import build_context
-from pexmail.render.qr import make_qr
-from pexmail.render.templates import Templates
+from pexmail.render.letter import LetterRenderer, Refused
 
 
 @dataclass(frozen=True)
@@ -73,37 +70,21 @@ def preflight(
     catalog: Catalog, *, formats: tuple[str, ...] = ("pdf", "docx"), on: date | None = None
 ) -> Iterator[PreflightProblem]:
     """Yield every problem met rendering each letter (all versions) in each of its territories."""
-    templates = Templates(catalog.template_root.resolve())
-    qr_images = {q.id: make_qr(q.id, q.url) for q in catalog.document.qr}
-    pdf_engine = docx_engine = None
-    if "pdf" in formats:
-        from pexmail.render.pdf import WeasyPrintEngine
-
-        pdf_engine = WeasyPrintEngine(catalog, templates, qr_images)
-    if "docx" in formats:
-        from pexmail.render.docx import DocxEngine
-
-        docx_engine = DocxEngine(catalog, qr_images)
+    renderers: dict[date, LetterRenderer] = {}
     for letter in catalog.letters:
         run_date = on or letter.valid_from
-        layout = catalog.document.senders[letter.sender].layout
+        if run_date not in renderers:
+            renderers[run_date] = LetterRenderer(catalog, run_date, formats)
+        renderer = renderers[run_date]
         for territory_id in letter_territories(catalog, letter):
             facts = sample_facts(catalog, letter, territory_id)
             try:
-                context = build_context(catalog, letter, facts, run_date, qr_images)
-                parts = templates.render_letter(letter.templates.html, context)
-                parse_body(str(parts.body))
-                if pdf_engine is not None:
-                    pdf_engine.render(layout, context, parts)
-                if docx_engine is not None:
-                    docx_engine.render(layout, context, parts)
+                prepared = renderer.prepare(letter, facts)
+                parse_body(str(prepared.parts.body))
+                renderer.render(prepared)
             except BodyError as exc:
                 yield PreflightProblem(
                     letter.id, letter.version, territory_id, f"{letter.templates.html}: {exc}"
                 )
-            except PexmailError as exc:
-                yield PreflightProblem(
-                    letter.id, letter.version, territory_id, exc.format_message()
-                )
-            except ValueError as exc:  # an address the sample cannot print, etc.
-                yield PreflightProblem(letter.id, letter.version, territory_id, str(exc))
+            except Refused as exc:
+                yield PreflightProblem(letter.id, letter.version, territory_id, exc.reason)

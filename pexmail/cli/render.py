@@ -1,8 +1,4 @@
-"""The ``pexmail`` command: a thin shell over the library.
-
-Each command parses its options, calls one library function, prints what
-happened and maps errors to the exit codes documented in ``pexmail.errors``.
-"""
+"""``pexmail render``: a batch of case files → the output folder."""
 
 from __future__ import annotations
 
@@ -13,51 +9,8 @@ from typing import Any
 
 import click
 
-from pexmail import __version__
-from pexmail.catalog.load import Catalog, load_catalog
+from pexmail.cli import catalog_option, fail, load, main, parse_date
 from pexmail.errors import EXIT_CANNOT_WORK, EXIT_OK, EXIT_STRICT, PexmailError
-
-CATALOG_HELP = (
-    "Catalogue file. Default: $PEXMAIL_CATALOG, else ./catalog.yaml, else the catalogue "
-    "shipped with pexmail."
-)
-
-
-def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("expected a date as YYYY-MM-DD, e.g. 2026-11-23") from None
-
-
-def _load(catalog_path: Path | None) -> Catalog:
-    try:
-        return load_catalog(catalog_path)
-    except PexmailError as exc:
-        _fail(exc)
-
-
-def _fail(exc: PexmailError) -> None:
-    click.secho(f"pexmail: error: {exc.format_message()}", fg="red", err=True)
-    sys.exit(exc.exit_code)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="pexmail")
-def main() -> None:
-    """pexmail turns partners' case files into coordinated, plain-French letters
-    for households at risk of eviction, as PDF and DOCX.
-
-    \b
-    Exit codes: 0 done (see the summary for rejected rows); 1 cannot work
-    (bad catalogue, unreadable file); 2 usage error; 3 --strict and a row
-    was rejected or a document refused.
-    """
-
-
-# -- render -------------------------------------------------------------------
 
 
 class _Status:
@@ -79,9 +32,7 @@ class _Status:
 
 @main.command()
 @click.argument("csv_files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False), help=CATALOG_HELP
-)
+@catalog_option
 @click.option(
     "--out",
     "out_dir",
@@ -93,7 +44,7 @@ class _Status:
 @click.option(
     "--date",
     "run_date",
-    callback=_parse_date,
+    callback=parse_date,
     metavar="YYYY-MM-DD",
     help="Date the letters are written at; picks the versions and facts in force. Default: today.",
 )
@@ -140,7 +91,7 @@ def render(
     """
     from pexmail.pipeline import BatchOptions, run_batch
 
-    catalog = _load(catalog_path)
+    catalog = load(catalog_path)
     paths = list(csv_files)
     if not paths:
         paths = sorted(catalog.samples_dir.glob("*.csv"))
@@ -156,7 +107,7 @@ def render(
         result = run_batch(paths, catalog, out_dir, options, progress=status)
     except PexmailError as exc:
         status.done()
-        _fail(exc)
+        fail(exc)
     status.done()
     click.echo(format_summary(result.summary, out_dir))
     if not result.complete:
@@ -215,94 +166,3 @@ def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
         f"({summary['duration_seconds']} s)"
     )
     return "\n".join(lines)
-
-
-# -- catalog ------------------------------------------------------------------
-
-
-@main.command("catalog")
-@click.option(
-    "--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False), help=CATALOG_HELP
-)
-@click.option(
-    "--check",
-    is_flag=True,
-    help="Also render every letter for a sample household of each "
-    "territory, PDF and DOCX, and report any problem.",
-)
-@click.option("--schema", is_flag=True, help="Print every field the catalogue may hold, and exit.")
-def catalog_command(catalog_path: Path | None, check: bool, schema: bool) -> None:
-    """List the letters of the catalogue, and validate it.
-
-    Loading alone checks the YAML, the schema and the references between
-    entries, each problem with its line; --check also renders every letter.
-
-    \b
-    Example:
-      pexmail catalog
-      pexmail catalog --check --catalog my-catalog.yaml
-    """
-    if schema:
-        from pexmail.catalog.schema import describe_schema
-
-        click.echo(describe_schema())
-        return
-    catalog = _load(catalog_path)
-    click.echo(
-        f"{catalog.path} — {catalog.document.catalog.name}, version {catalog.document.catalog.version}"
-    )
-    for letter in catalog.letters:
-        click.echo(f"\n{letter.id} v{letter.version} — {letter.title}")
-        valid = f"from {letter.valid_from}" + (
-            f" until {letter.valid_until}" if letter.valid_until else ""
-        )
-        click.echo(
-            f"  sender {letter.sender}, stage {letter.stage}, {letter.kind}, falc {letter.falc}, valid {valid}"
-        )
-        click.echo(f"  for: {describe_conditions(letter.conditions)}")
-        if letter.contacts:
-            click.echo(
-                f"  contacts: {', '.join(letter.contacts)}"
-                + (f"; QR {letter.qr}" if letter.qr else "")
-            )
-    if check:
-        from pexmail.render.preflight import preflight
-
-        problems = list(preflight(catalog))
-        if problems:
-            click.secho(f"\n{len(problems)} problem(s):", fg="red", err=True)
-            for problem in problems:
-                click.echo(f"  {problem}", err=True)
-            sys.exit(EXIT_CANNOT_WORK)
-        click.secho(
-            f"\ncatalogue OK: {len(catalog.letters)} letters rendered for each of their territories",
-            fg="green",
-        )
-
-
-def describe_conditions(conditions: Any) -> str:
-    parts = []
-    if conditions.territories:
-        parts.append("territories " + ", ".join(conditions.territories))
-    if conditions.landlord_types:
-        parts.append("landlord " + "/".join(conditions.landlord_types))
-    if conditions.debt is not None:
-        low = (
-            f"{conditions.debt.min:,.0f} €".replace(",", " ")
-            if conditions.debt.min is not None
-            else None
-        )
-        high = (
-            f"{conditions.debt.max:,.0f} €".replace(",", " ")
-            if conditions.debt.max is not None
-            else None
-        )
-        if low and high:
-            parts.append(f"debt from {low} to under {high}")
-        elif low:
-            parts.append(f"debt {low} or more")
-        elif high:
-            parts.append(f"debt under {high}")
-    if conditions.caf_recipient is not None:
-        parts.append("CAF recipient" if conditions.caf_recipient else "not a CAF recipient")
-    return "; ".join(parts) or "every household at this stage"
