@@ -8,9 +8,10 @@ Plain frozen dataclasses: no I/O, no third-party types, no other pexmail module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,9 @@ class Location:
     file: str
     row: int | None = None
     column: str | None = None
+
+    def __reduce__(self) -> tuple:
+        return Location, (self.file, self.row, self.column)
 
     def __str__(self) -> str:
         text = self.file
@@ -39,6 +43,9 @@ class Address:
     commune: str
     complement: str = ""  # lines 2-3: flat, floor, building, "chez"
     locality: str = ""  # line 5: lieu-dit, BP
+
+    def __reduce__(self) -> tuple:
+        return Address, (self.street, self.postcode, self.commune, self.complement, self.locality)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,13 @@ class Case:
     phone: str = ""
     email: str = ""
     language: str = ""
+
+    def __reduce__(self) -> tuple:
+        # Positional: cases are pickled by the thousand into the staging store.
+        return Case, _case_values(self)
+
+
+_case_values = attrgetter(*(f.name for f in fields(Case)))
 
 
 # The canonical case fields a source may map a column onto. `location`,
@@ -142,16 +156,6 @@ class LetterChoice:
 
     letter_id: str
     version: str
-
-
-@dataclass(frozen=True, slots=True)
-class Mailing:
-    """What one household is due in one run."""
-
-    household: Household
-    run_date: date
-    letters: tuple[LetterChoice, ...]
-    suppressions: tuple[Suppression, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

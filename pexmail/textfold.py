@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SEPARATORS = re.compile(r"[\s\-_'’./]+")
 
@@ -17,6 +18,7 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=4096)  # partners repeat the same stages, civilities and codes
 def fold(text: str) -> str:
     """Lower case, no accents, separators (spaces, hyphens, apostrophes, dots) as one space."""
     return _SEPARATORS.sub(" ", strip_accents(text).casefold()).strip()

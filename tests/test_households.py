@@ -2,7 +2,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from pexmail.households import group_cases, household_key, merge_household
+from pexmail.households import household_key, match_block, merge_household
 from pexmail.households.normalize import name_key, street_key
 from pexmail.model import Address, Case, Location
 
@@ -57,13 +57,14 @@ def test_same_household_across_files_is_one_household(catalog):
         act_date=date(2026, 8, 1),
     )
     c = case(family_name="DURAND", case_id="EXP-2")
-    groups = group_cases([a, b, c])
-    assert [len(g) for g in groups.values()] == [2, 1]
-    key, members = next(iter(groups.items()))
-    household = merge_household(key, members, catalog)
+    groups, _ = match_block([a, b, c])
+    assert [len(g.cases) for g in groups] == [2, 1]
+    household = merge_household(groups[0].key, groups[0].cases, catalog)
     assert household.facts.stage == "cdp"  # the most advanced
     assert household.facts.debt == Decimal("3000")  # from the most recent act
-    assert any("debts differ" in note for note in household.notes)
+    assert any(
+        note.startswith("debt: 2 different values; kept a.csv:2") for note in household.notes
+    )
 
 
 def test_different_postcode_is_another_household():

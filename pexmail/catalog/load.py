@@ -227,6 +227,7 @@ class _Checker:
         self.facts()
         self.sources()
         self.letters()
+        self.chain()
         self.overlaps()
         return self.problems
 
@@ -380,6 +381,28 @@ class _Checker:
                 self.problem(
                     (*path, "templates", "html"), f"template {TEMPLATE_DIR}/{html} not found"
                 )
+
+    def chain(self) -> None:
+        letter_ids = {letter.id for letter in self.doc.letters}
+        intervals = self.doc.chain.min_interval_days
+        for sender_id in intervals.senders:
+            if sender_id not in self.doc.senders:
+                self.problem(("chain", "min_interval_days", "senders", sender_id), "unknown sender")
+        for letter_id in intervals.letters:
+            if letter_id not in letter_ids:
+                self.problem(("chain", "min_interval_days", "letters", letter_id), "unknown letter")
+        for index, group in enumerate(self.doc.chain.exclusive):
+            for letter_id in group:
+                if letter_id not in letter_ids:
+                    self.problem(("chain", "exclusive", index), f"unknown letter {letter_id!r}")
+            if len(set(group)) < 2:
+                self.problem(("chain", "exclusive", index), "a group needs two different letters")
+        for index, letter in enumerate(self.doc.letters):
+            for other in letter.supersedes:
+                if other not in letter_ids or other == letter.id:
+                    self.problem(
+                        ("letters", index, "supersedes"), f"unknown or same letter {other!r}"
+                    )
 
     def overlaps(self) -> None:
         letters = list(enumerate(self.doc.letters))

@@ -194,6 +194,56 @@ class LegalBasis(Model):
     url: str | None = None
 
 
+class Matching(Model):
+    """When two rows are one household (scores from 0 to 100, RapidFuzz)."""
+
+    name_min_score: float = Field(
+        default=90,
+        ge=50,
+        le=100,
+        description="Names at least this similar (with the street) merge.",
+    )
+    street_min_score: float = Field(
+        default=90,
+        ge=50,
+        le=100,
+        description="Streets (same postcode and number) at least this similar.",
+    )
+    review_min_score: float = Field(
+        default=75,
+        ge=0,
+        le=100,
+        description="Same street, names at least this similar: listed for review.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Matching:
+        if self.review_min_score > self.name_min_score:
+            raise ValueError("review_min_score must not exceed name_min_score")
+        return self
+
+
+class Intervals(Model):
+    default: int = Field(default=21, ge=0, description="Days between two letters to one household.")
+    senders: dict[Identifier, int] = Field(default_factory=dict, description="Per sender id.")
+    letters: dict[Identifier, int] = Field(
+        default_factory=dict, description="Per letter id (wins)."
+    )
+
+
+class Chain(Model):
+    """Rules that coordinate the letters a household receives."""
+
+    min_interval_days: Intervals = Field(
+        default_factory=Intervals,
+        description="Minimum days after a letter of the same stage; a letter for a later stage goes at once.",
+    )
+    exclusive: list[list[Identifier]] = Field(
+        default_factory=list,
+        description="Groups of letters that must not go together: the first in catalogue order is kept.",
+    )
+
+
 class Letter(Model):
     id: Identifier
     kind: Literal["letter", "notice"] = "letter"
@@ -211,6 +261,10 @@ class Letter(Model):
     )
     qr: Identifier | None = None
     falc: Literal["strict", "advisory"] = "strict"
+    supersedes: list[Identifier] = Field(
+        default_factory=list,
+        description="Letters not sent when this one is due to the same household.",
+    )
 
     @model_validator(mode="after")
     def _validity(self) -> Letter:
@@ -234,6 +288,8 @@ class CatalogDocument(Model):
     facts: list[Fact] = Field(default_factory=list)
     contacts: ContactPolicy
     sources: list[Source] = Field(min_length=1)
+    matching: Matching = Field(default_factory=Matching)
+    chain: Chain = Field(default_factory=Chain)
     letters: list[Letter] = Field(min_length=1)
 
 

@@ -67,6 +67,20 @@ class _Status:
     help="Encoding of the files (skips detection).",
 )
 @click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Send ledger (SQLite). Default: pexmail-ledger.sqlite next to the output folder.",
+)
+@click.option(
+    "--no-ledger", is_flag=True, help="Do not read or write a ledger (letters may go twice)."
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what would go out; write nothing, neither files nor ledger.",
+)
+@click.option(
     "--strict", is_flag=True, help="Exit with 3 if a row was rejected or a document refused."
 )
 def render(
@@ -78,6 +92,9 @@ def render(
     pdf_variant: str | None,
     source: str | None,
     encoding: str | None,
+    ledger_path: Path | None,
+    no_ledger: bool,
+    dry_run: bool,
     strict: bool,
 ) -> None:
     """Render every letter due for the cases in CSV_FILES.
@@ -100,7 +117,14 @@ def render(
         click.echo(f"No CSV file given: rendering the samples in {catalog.samples_dir}", err=True)
     wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     options = BatchOptions(
-        run_date=run_date, formats=wanted, pdf_variant=pdf_variant, source=source, encoding=encoding
+        run_date=run_date,
+        formats=wanted,
+        pdf_variant=pdf_variant,
+        source=source,
+        encoding=encoding,
+        ledger=ledger_path,
+        use_ledger=not no_ledger,
+        dry_run=dry_run,
     )
     status = _Status()
     try:
@@ -112,12 +136,8 @@ def render(
     click.echo(format_summary(result.summary, out_dir))
     if not result.complete:
         sys.exit(EXIT_CANNOT_WORK)
-    if strict and (result.rejections or result.summary["households"]["suppressed"]):
-        refused = sum(
-            1 for s in result.suppressions if s.code in {"render_error", "address_unprintable"}
-        )
-        if result.rejections or refused:
-            sys.exit(EXIT_STRICT)
+    if strict and (result.rejected_rows or result.refused):
+        sys.exit(EXIT_STRICT)
     sys.exit(EXIT_OK)
 
 
@@ -150,10 +170,27 @@ def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
     ]
     for letter_id, count in sorted(documents["by_letter"].items()):
         lines.append(f"  {letter_id}: {count}")
+    if documents["carried_from_an_interrupted_run"]:
+        lines.append(
+            f"  ({documents['carried_from_an_interrupted_run']} already issued into this folder by an "
+            "earlier run of this batch: listed, not sent again)"
+        )
+    coordination = summary["coordination"]
+    lines.append(
+        f"coordination: {coordination['without']['letters']} letters if each partner wrote alone, "
+        f"{coordination['with']['letters']} sent; per household at most "
+        f"{coordination['without']['max']} → {coordination['with']['max']}; "
+        f"{summary['mailings']['combined']} combined mailings"
+    )
+    if households["pairs_to_review"]:
+        lines.append(
+            f"  {households['pairs_to_review']} pairs of rows may be one household: see review.csv"
+        )
     suppressions = summary["suppressions"]
     if suppressions["total"]:
-        lines.append(f"suppressed: {suppressions['total']}")
-        for reason, count in sorted(suppressions["reasons"].items(), key=lambda kv: -kv[1]):
+        codes = ", ".join(f"{code} {n}" for code, n in sorted(suppressions["by_code"].items()))
+        lines.append(f"suppressed: {suppressions['total']} ({codes})")
+        for reason, count in sorted(suppressions["reasons"].items(), key=lambda kv: -kv[1])[:8]:
             lines.append(f"  {count} × {reason}")
     rejections = summary["rejections"]
     if rejections["rows"]:
@@ -161,8 +198,11 @@ def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
         lines.append(
             f"rejected rows: {rejections['rows']} ({codes}); see {out_dir / 'rejects.csv'}"
         )
-    lines.append(
-        f"output: {out_dir}/ — manifest.csv, rejects.csv, summary.json, print/ "
-        f"({summary['duration_seconds']} s)"
-    )
+    if summary["dry_run"]:
+        lines.append(f"dry run: nothing was written ({summary['duration_seconds']} s)")
+    else:
+        lines.append(
+            f"output: {out_dir}/ — manifest.csv, mailings.csv, households.csv, review.csv, rejects.csv, "
+            f"summary.json, print/ ({summary['duration_seconds']} s); ledger {summary['ledger']['path']}"
+        )
     return "\n".join(lines)

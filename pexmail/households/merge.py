@@ -1,9 +1,11 @@
-"""A group of cases → one :class:`Household` with merged facts.
+"""A group of cases → one :class:`Household` with merged facts, conflicts reported.
 
-Rules, stated once: the stage is the most advanced one; the debt and the other
-facts come from the most recent act (by act date; a case without a date counts
-as older; equal dates → higher source priority, then the later row read);
-a fact missing there is taken from the other cases, most recent first.
+The rule, stated once: the stage is the most advanced one; the debt and the
+other facts come from the case with the most recent act (by act date; a case
+without a date counts as older), then from the source with the highest
+priority in the catalogue, then from the row read last; a fact missing there
+is taken from the other cases in the same order. Facts on which rows disagree
+are listed in the household's notes (field names and rows, never values).
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ _FILLABLE = (
     "email",
     "language",
 )
+_COMPARED = ("debt", "landlord_type", "monthly_rent", "caf_recipient", "lease_date", "hearing_date")
 
 
 def merge_household(key: str, cases: list[Case], catalog: Catalog) -> Household:
+    if len(cases) == 1:
+        return Household(key=key, cases=tuple(cases), facts=cases[0])
     priority = {source.id: source.priority for source in catalog.sources}
     ordered = sorted(
         enumerate(cases),
@@ -54,14 +59,18 @@ def merge_household(key: str, cases: list[Case], catalog: Catalog) -> Household:
                 if value not in (None, ""):
                     updates[name] = value
                     break
-    debts = {c.debt for c in cases if c.debt is not None}
-    if len(debts) > 1:
-        notes.append(
-            f"debts differ between {len(cases)} rows; kept the one of the most recent act "
-            f"({primary.location.file}:{primary.location.row})"
-        )
+    where = f"{primary.location.file}:{primary.location.row}"
+    for name in _COMPARED:
+        values = {getattr(c, name) for c in cases} - {None, ""}
+        if len(values) > 1:
+            notes.append(
+                f"{name}: {len(values)} different values; kept {where} (most recent act, then source priority)"
+            )
     if len(cases) > 1 and stage != primary.stage:
-        notes.append(f"stage {stage!r} taken from another row than the debt")
+        stage_case = next(c for c in cases if c.stage == stage)
+        notes.append(
+            f"stage: most advanced, from {stage_case.location.file}:{stage_case.location.row}"
+        )
     return Household(
         key=key, cases=tuple(cases), facts=replace(primary, **updates), notes=tuple(notes)
     )

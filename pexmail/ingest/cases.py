@@ -132,97 +132,115 @@ def read_cases(
             stats.error = f"reading stopped after row {row}: cannot decode ({exc.reason})"
 
 
+_Spec = tuple[str, int | None, str | None, str, Callable[[str], object], bool, str]
+
+
 @dataclass
 class _RowConverter:
+    """Turns one row into a Case or a Rejection; the per-field work is planned once per file."""
+
     info: FileInfo
     catalog: Catalog
     run_date: date
-    stage_aliases: dict[str, str] = field(init=False)
+    plan: list[_Spec] = field(init=False)
 
     def __post_init__(self) -> None:
         aliases: dict[str, str] = {}
         for stage in self.catalog.stages:
             for spelling in (stage.id, stage.label, *stage.aliases):
                 aliases[fold(spelling)] = stage.id
-        self.stage_aliases = aliases
-
-    def __call__(self, values: list[str], row: int) -> Case | Rejection:
         columns = self.info.columns
         source = columns.source
+        self.has_full_name = "full_name" in columns.positions
+        landlord_codes = source.values.get("landlord_type")
+        stage_codes = source.values.get("stage")
+
+        def spec(name: str, parser: Callable[[str], object], required: bool = False) -> _Spec:
+            position = columns.positions.get(name)
+            header = columns.headers[position] if position is not None else None
+            return (
+                name,
+                position,
+                header,
+                source.defaults.get(name, ""),
+                parser,
+                required,
+                _label(header, name),
+            )
+
+        plan = [spec("case_id", str, required=True)]
+        if "family_name" in columns.positions or "family_name" in source.defaults:
+            plan += [
+                spec("family_name", str, required=not self.has_full_name),
+                spec("given_name", str),
+            ]
+        if self.has_full_name:
+            plan.append(spec("full_name", f.split_full_name, required=True))
+        plan += [
+            spec("civility", str),
+            spec("street", str, required=True),
+            spec("complement", str),
+            spec("locality", str),
+            spec("postcode", f.parse_postcode, required=True),
+            spec("commune", str, required=True),
+            spec("landlord_type", lambda v: f.parse_landlord_type(v, landlord_codes)),
+            spec("landlord_name", str),
+            spec("debt", f.parse_amount),
+            spec("monthly_rent", lambda v: f.parse_amount(v, maximum=f.MAX_RENT)),
+            spec("stage", lambda v: f.parse_stage(v, aliases, stage_codes), required=True),
+            spec("act_date", f.parse_date),
+            spec("hearing_date", f.parse_date),
+            spec("lease_date", f.parse_date),
+            spec("caf_recipient", f.parse_bool),
+            spec("phone", f.parse_phone),
+            spec("email", f.parse_email),
+            spec("language", f.parse_language),
+        ]
+        self.plan = plan
+        self.width = len(columns.headers)
+
+    def __call__(self, values: list[str], row: int) -> Case | Rejection:
         location = Location(self.info.display, row)
         problems: list[Problem] = []
-        if len(values) != len(columns.headers):
+        if len(values) != self.width:
             problems.append(
                 Problem(
                     None,
                     "ragged_row",
-                    f"has {len(values)} fields where the header has {len(columns.headers)} "
+                    f"has {len(values)} fields where the header has {self.width} "
                     "(a separator inside an unquoted value, or a missing one)",
                 )
             )
             return Rejection(location, tuple(problems))
 
         parsed: dict[str, object] = {}
-
-        def take(name: str, parser: Callable[[str], object], *, required: bool = False) -> None:
-            header = columns.header_of(name) if name in columns.positions else None
-            raw = values[columns.positions[name]] if header is not None else ""
-            if header is not None and raw.strip() == "" and name in source.defaults:
-                raw = source.defaults[name]
-            elif header is None:
-                raw = source.defaults.get(name, "")
+        for name, position, header, default, parser, required, label in self.plan:
+            if name == "full_name" and "family_name" in parsed:
+                continue
+            raw = values[position] if position is not None else default
+            if position is not None and default and not raw.strip():
+                raw = default
             try:
                 text = f.clean_text(raw, max_length=f.MAX_TEXT)
             except f.FieldError as exc:
-                problems.append(Problem(header, exc.code, f"{_label(header, name)} {exc.reason}"))
-                return
+                problems.append(Problem(header, exc.code, f"{label} {exc.reason}"))
+                continue
             if not text:
-                if required:
+                if required and not (name == "family_name" and self.has_full_name):
                     problems.append(
-                        Problem(
-                            header,
-                            "required",
-                            f"{_label(header, name)} is empty; a value is required",
-                        )
+                        Problem(header, "required", f"{label} is empty; a value is required")
                     )
-                return
+                continue
             try:
                 parsed[name] = parser(text)
             except f.FieldError as exc:
-                problems.append(Problem(header, exc.code, f"{_label(header, name)} {exc.reason}"))
+                problems.append(Problem(header, exc.code, f"{label} {exc.reason}"))
+        return self._build(parsed, problems, location)
 
-        identity = str
-        take("case_id", identity, required=True)
-        if "family_name" in columns.positions or "family_name" in source.defaults:
-            take("family_name", identity, required="full_name" not in columns.positions)
-            take("given_name", identity)
-        if "full_name" in columns.positions and "family_name" not in parsed:
-            take("full_name", f.split_full_name, required=True)
-        take("civility", identity)
-        take("street", identity, required=True)
-        take("complement", identity)
-        take("locality", identity)
-        take("postcode", f.parse_postcode, required=True)
-        take("commune", identity, required=True)
-        take(
-            "landlord_type", lambda v: f.parse_landlord_type(v, source.values.get("landlord_type"))
-        )
-        take("landlord_name", identity)
-        take("debt", f.parse_amount)
-        take("monthly_rent", lambda v: f.parse_amount(v, maximum=f.MAX_RENT))
-        take(
-            "stage",
-            lambda v: f.parse_stage(v, self.stage_aliases, source.values.get("stage")),
-            required=True,
-        )
-        take("act_date", f.parse_date)
-        take("hearing_date", f.parse_date)
-        take("lease_date", f.parse_date)
-        take("caf_recipient", f.parse_bool)
-        take("phone", f.parse_phone)
-        take("email", f.parse_email)
-        take("language", f.parse_language)
-
+    def _build(
+        self, parsed: dict[str, object], problems: list[Problem], location: Location
+    ) -> Case | Rejection:
+        columns = self.info.columns
         for name in ("act_date", "lease_date"):
             value = parsed.get(name)
             if isinstance(value, date) and value > self.run_date:
@@ -244,9 +262,14 @@ class _RowConverter:
                         f"covers ({covered})",
                     )
                 )
+        if (
+            "family_name" not in parsed
+            and "full_name" not in parsed
+            and not any(p.code == "required" for p in problems)
+        ):
+            problems.append(Problem(None, "required", "no family name: the name columns are empty"))
         if problems:
             return Rejection(location, tuple(problems))
-
         if "full_name" in parsed:
             family, given = parsed.pop("full_name")  # type: ignore[misc]
             parsed["family_name"] = family
@@ -255,7 +278,7 @@ class _RowConverter:
         assert territory is not None
         return Case(
             location=location,
-            source_id=source.id,
+            source_id=columns.source.id,
             case_id=str(parsed["case_id"]),
             family_name=str(parsed["family_name"]),
             given_name=str(parsed.get("given_name", "")),

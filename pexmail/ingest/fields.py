@@ -29,16 +29,17 @@ MAX_TEXT = 300  # characters in any name or address field
 EARLIEST_DATE = date(1950, 1, 1)
 
 _WHITESPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# One scan finds anything a letter cannot hold; the reason is worked out only then.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\udc80-\udcff]")
 
 
 def clean_text(raw: str, *, max_length: int = MAX_TEXT) -> str:
     """Collapse whitespace (line breaks inside a cell included) and refuse what no letter can hold."""
-    if "\x00" in raw:
-        raise FieldError("nul_byte", "contains a NUL byte")
-    if any("\udc80" <= ch <= "\udcff" for ch in raw):
-        raise FieldError("encoding", "contains bytes that are not valid in the file's encoding")
-    if _CONTROL.search(raw):
+    if _UNPRINTABLE.search(raw):
+        if "\x00" in raw:
+            raise FieldError("nul_byte", "contains a NUL byte")
+        if re.search(r"[\udc80-\udcff]", raw):
+            raise FieldError("encoding", "contains bytes that are not valid in the file's encoding")
         raise FieldError("control_character", "contains control characters")
     text = _WHITESPACE.sub(" ", raw).strip()
     if len(text) > max_length:
