@@ -64,4 +64,5 @@ def main() -> None:
 
 
 # Each module registers its command on `main`.
+import pexmail.cli.notice  # noqa: E402, F401
 from pexmail.cli import catalog, ledger, render  # noqa: E402, F401
