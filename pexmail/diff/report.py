@@ -181,13 +181,14 @@ details > summary { cursor: pointer; color: #333; }
 def _pieces_html(pieces: list) -> str:
     out = []
     for piece in pieces:
-        text = escape(piece.text)
-        if piece.op is Op.DELETE:
-            out.append(f"<del>{text}</del>")
-        elif piece.op is Op.INSERT:
-            out.append(f"<ins>{text}</ins>")
-        else:
-            out.append(text)
+        core = piece.text.strip()
+        if piece.op is Op.EQUAL or not core:
+            out.append(escape(piece.text))
+            continue
+        lead = piece.text[: len(piece.text) - len(piece.text.lstrip())]
+        trail = piece.text[len(piece.text.rstrip()) :]
+        tag = "del" if piece.op is Op.DELETE else "ins"
+        out.append(f"{escape(lead)}<{tag}>{escape(core)}</{tag}>{escape(trail)}")
     return "".join(out)
 
 

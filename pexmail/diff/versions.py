@@ -119,9 +119,12 @@ def repository_of(catalog_path: Path) -> tuple[Path, str]:
 def revision_version(catalog_path: Path, rev: str, pair: VersionPair) -> Version:
     """The catalogue, templates and contact directories as committed at ``rev``."""
     top, relative = repository_of(catalog_path)
-    commit = _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+    try:
+        commit = _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+    except VersionError:
+        commit = ""
     if not commit:
-        raise VersionError(f"unknown revision {rev!r}")
+        raise VersionError(f"unknown revision {rev!r} (a commit, branch or tag of {top})")
     try:
         text = _git(top, "show", f"{commit}:{relative}").decode("utf-8")
     except VersionError:

@@ -25,9 +25,9 @@ PILCROW = "¶"
 
 _ELISION = r"(?:jusqu|lorsqu|puisqu|quoiqu|presqu|qu|[cdjlmnst])['’](?=[^\W\d_])"
 _ADDRESS = (
-    r"(?:https?://|www\.)[^\s<>«»]*[^\s<>«».,;:!?)]"  # web address, without a final stop
+    r"(?:https?://|www\.)[^\s<>«»]*[^\s<>«».,;:!?)\]]"  # web address, without a final stop
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # mail address
-    r"|[^\W_][\w-]*(?:\.[\w-]+)+/[^\s<>«»]*[^\s<>«».,;:!?)]"  # host/path, no scheme
+    r"|[^\W_][\w-]*(?:\.[\w-]+)+/[^\s<>«»]*[^\s<>«».,;:!?)\]]"  # host/path, no scheme
     r"|[^\W\d_][\w-]*\.(?:fr|com|org|gouv\.fr|net|eu)\b"  # bare host name
 )
 _NUMBER = r"\d+(?:[\u00a0\u202f]\d+)*(?:[,.]\d+)?(?:er|ème|e)?\b"
@@ -181,6 +181,16 @@ class _RowBuilder:
         self.pieces: list[Piece] = []
 
     def add(self, op: Op, tokens: Sequence[Token]) -> None:
+        if (
+            op is Op.DELETE
+            and tokens
+            and tokens[0].is_word
+            and self.pieces
+            and self.pieces[-1].op is Op.EQUAL
+            and not self.pieces[-1].text[-1:].isspace()
+        ):
+            # the new text has no space here (« calcul. »); the removed words had one
+            self._piece(Op.EQUAL, " ")
         for token in tokens:
             if token.kind != "paragraph":
                 self._piece(op, token.text + token.space)
