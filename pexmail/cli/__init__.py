@@ -67,3 +67,6 @@ def main() -> None:
 import pexmail.cli.contacts  # noqa: E402
 import pexmail.cli.notice  # noqa: E402, F401
 from pexmail.cli import catalog, ledger, render  # noqa: E402, F401
+
+# isort: split
+from pexmail.cli import diff  # noqa: E402, F401
