@@ -37,6 +37,8 @@ from pexmail.catalog.select import select_letters
 from pexmail.chain.history import History, IssuedLetter, MemoryHistory, episode_of
 from pexmail.chain.plan import Plan, plan_mailing
 from pexmail.errors import InputFileError, PexmailError
+from pexmail.falc.gate import REFUSED as FALC_REFUSED
+from pexmail.falc.gate import FalcGate
 from pexmail.households.match import Group, ReviewPair, Thresholds, match_block
 from pexmail.households.merge import merge_household
 from pexmail.households.normalize import identity
@@ -70,6 +72,7 @@ class BatchOptions:
     ledger: Path | None = None  # default: next to the output folder
     use_ledger: bool = True
     dry_run: bool = False  # plan and report; write nothing, neither files nor ledger
+    falc_gate: bool = True  # refuse strict letters with FALC errors (pexmail.falc.gate)
 
 
 @dataclass
@@ -92,7 +95,7 @@ class BatchResult:
         return len(self.refusals)
 
 
-REFUSALS = {"render_error", "address_unprintable"}
+REFUSALS = {"render_error", "address_unprintable", FALC_REFUSED}
 
 
 def _noop(step: str, done: int, total: int | None) -> None:
@@ -164,6 +167,9 @@ class _Batch:
         self.renderer = LetterRenderer(
             catalog, options.run_date, options.formats, options.pdf_variant
         )
+        self.gate = FalcGate(catalog, enabled=options.falc_gate)
+        if "pdf" in options.formats:
+            self.renderer.pdf.inspect = self.gate.inspector()
         # Figures and small lists only: rows, documents and decisions stream to files.
         self.refused: list[Suppression] = []
         self.pending_suppressions: list[Suppression] = []
@@ -171,7 +177,8 @@ class _Batch:
         self.mailing_pdfs: list[str] = []
         self.tally = _Tally()
         out = None if options.dry_run else self.out_dir
-        self.manifest = CsvStream(out and out / "manifest.csv", MANIFEST_COLUMNS)
+        # The last column says whether the FALC gate checked the document (off: --no-falc-gate).
+        self.manifest = CsvStream(out and out / "manifest.csv", (*MANIFEST_COLUMNS, "falc_gate"))
         self.mailings = CsvStream(out and out / "mailings.csv", MAILING_COLUMNS)
         self.households_csv = CsvStream(out and out / "households.csv", HOUSEHOLD_COLUMNS)
         self.review = CsvStream(out and out / "review.csv", REVIEW_COLUMNS)
@@ -290,7 +297,7 @@ class _Batch:
         self.pending_suppressions.extend(suppressions)
 
     def record(self, document: Document) -> None:
-        self.manifest.write(document_row(document))
+        self.manifest.write((*document_row(document), "on" if self.options.falc_gate else "off"))
         self.tally.documents[document.format] += 1
         self.tally.pages += document.pages or 0
 
@@ -335,9 +342,11 @@ class _Batch:
                 return Suppression(household.key, reservation.code, reservation.reason, letter.id)
         try:
             prepared = self.renderer.prepare(letter, household.facts)
+            self.gate.check_text(prepared)
             if self.options.dry_run:
                 return prepared, []
             rendered = self.renderer.render(prepared)
+            self.gate.check_layout(rendered)
         except Refused as refusal:
             if reservation is not None and self.ledger is not None:
                 self.ledger.release(reservation, self.run_id)
@@ -691,7 +700,12 @@ def _summary(
             "path": str(batch.ledger.path) if batch.ledger else None,
             "run_id": batch.run_id,
         },
-        "options": {"formats": list(options.formats), "pdf_variant": options.pdf_variant},
+        "options": {
+            "formats": list(options.formats),
+            "pdf_variant": options.pdf_variant,
+            "falc_gate": options.falc_gate,
+        },
+        "falc": batch.gate.summary(),
         "files": files,
         "rows": totals,
         "households": {

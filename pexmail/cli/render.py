@@ -83,6 +83,11 @@ class _Status:
 @click.option(
     "--strict", is_flag=True, help="Exit with 3 if a row was rejected or a document refused."
 )
+@click.option(
+    "--no-falc-gate",
+    is_flag=True,
+    help="Issue strict letters even with FALC errors (recorded in summary.json and manifest.csv).",
+)
 def render(
     csv_files: tuple[Path, ...],
     catalog_path: Path | None,
@@ -96,6 +101,7 @@ def render(
     no_ledger: bool,
     dry_run: bool,
     strict: bool,
+    no_falc_gate: bool,
 ) -> None:
     """Render every letter due for the cases in CSV_FILES.
 
@@ -125,6 +131,7 @@ def render(
         ledger=ledger_path,
         use_ledger=not no_ledger,
         dry_run=dry_run,
+        falc_gate=not no_falc_gate,
     )
     status = _Status()
     try:
@@ -192,6 +199,14 @@ def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
         lines.append(f"suppressed: {suppressions['total']} ({codes})")
         for reason, count in sorted(suppressions["reasons"].items(), key=lambda kv: -kv[1])[:8]:
             lines.append(f"  {count} × {reason}")
+    falc = summary.get("falc") or {}
+    if not falc.get("gate", True):
+        lines.append("FALC gate: OFF (--no-falc-gate): strict letters were not checked")
+    elif falc:
+        lines.append(
+            f"FALC gate: {falc['letters_checked']} letters checked, {falc['refused']} refused; "
+            f"findings {falc['findings_by_level'] or 'none'} (pexmail check for details)"
+        )
     rejections = summary["rejections"]
     if rejections["rows"]:
         codes = ", ".join(f"{code} {n}" for code, n in sorted(rejections["by_code"].items()))
