@@ -555,12 +555,14 @@ def negation(text: LetterText, ctx: Context) -> None:
 def passive(text: LetterText, ctx: Context) -> None:
     """Passive voice (« votre dossier est examiné par ») : say who does what."""
     for paragraph, sentence in text.sentences():
-        for match in _PASSIVE.finditer(fold(sentence.text)):
+        folded = fold(sentence.text)
+        for match in _PASSIVE.finditer(folded):
             if match.group(1) in _NOT_PASSIVE:
                 continue
+            same = len(folded) == len(sentence.text)
             ctx.add(
                 "passive",
-                match.group(),
+                sentence.text[match.start() : match.end()] if same else match.group(),
                 "passive voice: say who does what (« le juge décide » rather than « il est décidé »)",
                 paragraph=paragraph,
                 sentence=sentence,
