@@ -64,5 +64,9 @@ def main() -> None:
 
 
 # Each module registers its command on `main`.
-from pexmail.cli import catalog, ledger, render  # noqa: E402, F401
-from pexmail.cli import check  # noqa: E402, F401
+from pexmail.cli import (  # noqa: E402, F401
+    catalog,
+    check,
+    ledger,
+    render,
+)

@@ -221,7 +221,7 @@ VOWELS = "aeiouyàâäéèêëîïôöûùüÿœæ"
 _VOWEL_GROUP = re.compile(f"[{VOWELS}]+")
 # Vowel pairs read as two syllables (hiatus) when they meet inside a group.
 _HIATUS = re.compile(
-    r"é(?=[aiouéè])|é(?=e(?!s?$))|[aeo](?=ï)|ou(?=é|e[rz]$)|(?<=[^aeioq])u(?=é|e[rz]$)"
+    r"(?<=[bcdfgkptv][rl])i(?=[éèeaou])|é(?=[aiouéè])|é(?=e(?!s?$))|[aeo](?=ï)|ou(?=é|e[rz]$)|(?<=[^aeioq])u(?=é|e[rz]$)"
 )
 
 
