@@ -37,6 +37,8 @@ from pexmail.catalog.select import select_letters
 from pexmail.chain.history import History, IssuedLetter, MemoryHistory, episode_of
 from pexmail.chain.plan import Plan, plan_mailing
 from pexmail.errors import InputFileError, PexmailError
+from pexmail.falc.gate import REFUSED as FALC_REFUSED
+from pexmail.falc.gate import FalcGate
 from pexmail.households.match import Group, ReviewPair, Thresholds, match_block
 from pexmail.households.merge import merge_household
 from pexmail.households.normalize import identity
@@ -71,6 +73,7 @@ class BatchOptions:
     use_ledger: bool = True
     dry_run: bool = False  # plan and report; write nothing, neither files nor ledger
     allow_stale: bool = False  # print contacts past max age (recorded in the manifest)
+    falc_gate: bool = True  # refuse strict letters with FALC errors (pexmail.falc.gate)
 
 
 @dataclass
@@ -93,7 +96,7 @@ class BatchResult:
         return len(self.refusals)
 
 
-REFUSALS = {"render_error", "address_unprintable", "stale_contact"}
+REFUSALS = {"render_error", "address_unprintable", "stale_contact", FALC_REFUSED}
 
 
 def _noop(step: str, done: int, total: int | None) -> None:
@@ -171,6 +174,9 @@ class _Batch:
             options.pdf_variant,
             allow_stale=options.allow_stale,
         )
+        self.gate = FalcGate(catalog, enabled=options.falc_gate)
+        if "pdf" in options.formats:
+            self.renderer.pdf.inspect = self.gate.inspector()
         # Figures and small lists only: rows, documents and decisions stream to files.
         self.refused: list[Suppression] = []
         self.pending_suppressions: list[Suppression] = []
@@ -178,7 +184,8 @@ class _Batch:
         self.mailing_pdfs: list[str] = []
         self.tally = _Tally()
         out = None if options.dry_run else self.out_dir
-        self.manifest = CsvStream(out and out / "manifest.csv", MANIFEST_COLUMNS)
+        # The last column says whether the FALC gate checked the document (off: --no-falc-gate).
+        self.manifest = CsvStream(out and out / "manifest.csv", (*MANIFEST_COLUMNS, "falc_gate"))
         self.mailings = CsvStream(out and out / "mailings.csv", MAILING_COLUMNS)
         self.households_csv = CsvStream(out and out / "households.csv", HOUSEHOLD_COLUMNS)
         self.review = CsvStream(out and out / "review.csv", REVIEW_COLUMNS)
@@ -297,7 +304,7 @@ class _Batch:
         self.pending_suppressions.extend(suppressions)
 
     def record(self, document: Document) -> None:
-        self.manifest.write(document_row(document))
+        self.manifest.write((*document_row(document), "on" if self.options.falc_gate else "off"))
         self.tally.documents[document.format] += 1
         self.tally.pages += document.pages or 0
 
@@ -344,9 +351,11 @@ class _Batch:
             prepared = self.renderer.prepare(letter, household.facts)
             self.tally.contacts_to_review.update(prepared.freshness.review_ids)
             self.tally.stale_contacts_allowed.update(prepared.freshness.stale_ids)
+            self.gate.check_text(prepared)
             if self.options.dry_run:
                 return prepared, []
             rendered = self.renderer.render(prepared)
+            self.gate.check_layout(rendered)
         except Refused as refusal:
             if reservation is not None and self.ledger is not None:
                 self.ledger.release(reservation, self.run_id)
@@ -703,7 +712,12 @@ def _summary(
             "path": str(batch.ledger.path) if batch.ledger else None,
             "run_id": batch.run_id,
         },
-        "options": {"formats": list(options.formats), "pdf_variant": options.pdf_variant},
+        "options": {
+            "formats": list(options.formats),
+            "pdf_variant": options.pdf_variant,
+            "falc_gate": options.falc_gate,
+        },
+        "falc": batch.gate.summary(),
         "files": files,
         "rows": totals,
         "households": {

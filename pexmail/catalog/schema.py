@@ -276,6 +276,97 @@ class Letter(Model):
         return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
 
 
+# FALC rules, their default level and thresholds; catalog.yaml `falc.rules` may change any of
+# them (sources for each value are given there).
+FALC_RULE_DEFAULTS: dict[str, dict] = {
+    "sentence-length": {"level": "warning", "threshold": 15, "error_threshold": 25},
+    "paragraph-words": {"level": "warning", "threshold": 60, "error_threshold": 120},
+    "paragraph-sentences": {"level": "warning", "threshold": 5, "error_threshold": 10},
+    "long-word": {"level": "warning", "threshold": 4},
+    "rare-word": {"level": "warning", "threshold": 3.0},
+    "jargon": {"level": "error"},
+    "acronym": {"level": "error"},
+    "percentage": {"level": "warning"},
+    "fraction": {"level": "warning"},
+    "roman-numeral": {"level": "warning"},
+    "number-in-words": {"level": "warning"},
+    "short-date": {"level": "error"},
+    "negation": {"level": "warning", "threshold": 2},
+    "passive": {"level": "warning"},
+    "conditional": {"level": "warning", "threshold": 2},
+    "capitals": {"level": "warning", "error_threshold": 3},
+    "readability-kandel-moles": {"level": "warning", "threshold": 60, "error_threshold": 40},
+    "readability-lix": {"level": "warning", "threshold": 45, "error_threshold": 60},
+    "font-size": {"level": "error", "threshold": 14},
+    "line-height": {"level": "error", "threshold": 1.5},
+    "justified": {"level": "error"},
+    "italic": {"level": "error"},
+    "underline": {"level": "error"},
+    "text-over-image": {"level": "error"},
+}
+
+
+class FalcRule(Model):
+    """One FALC rule: how serious a finding is, and its limit."""
+
+    level: Literal["error", "warning", "off"] = Field(
+        description="error: a strict letter with such a finding is refused; warning: reported; off."
+    )
+    threshold: float | None = Field(
+        default=None, description="The limit past which the rule reports at its level."
+    )
+    error_threshold: float | None = Field(
+        default=None, description="A further limit past which a finding is an error."
+    )
+    source: str = Field(default="", description="Where the rule and its limit come from.")
+
+
+class GlossaryTerm(Model):
+    term: str = Field(description="A procedural word that must be explained at its first use.")
+    forms: list[str] = Field(
+        default_factory=list, description="Other spellings (plural, variants) of the same term."
+    )
+    explanations: list[str] = Field(
+        default_factory=list,
+        description="Phrases that explain the term when they appear near its first use.",
+    )
+    plain: str = Field(description="A plain way to say it, printed in the hint.")
+
+
+class Falc(Model):
+    """Easy-to-Read checks run by `pexmail check` and the gate of `pexmail render`."""
+
+    sources: list[str] = Field(default_factory=list, description="References for the rules.")
+    rules: dict[str, FalcRule] = Field(
+        default_factory=dict, description="Per rule id: level and thresholds (defaults apply)."
+    )
+    explain_within_sentences: int = Field(
+        default=2,
+        ge=0,
+        description="An explanation counts when it is at most this many sentences after the first use.",
+    )
+    glossary: list[GlossaryTerm] = Field(default_factory=list)
+    acronyms: dict[str, str] = Field(
+        default_factory=dict, description="Acronym → its spelled-out form, for hints."
+    )
+    understood_acronyms: list[str] = Field(
+        default_factory=lambda: ["QR"], description="Acronyms everyone reads: never flagged."
+    )
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, value: dict) -> dict:
+        unknown = sorted(set(value) - set(FALC_RULE_DEFAULTS))
+        if unknown:
+            raise ValueError(
+                f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(FALC_RULE_DEFAULTS)}"
+            )
+        return value
+
+    def rule(self, rule_id: str) -> FalcRule:
+        return self.rules.get(rule_id) or FalcRule(**FALC_RULE_DEFAULTS[rule_id])
+
+
 class CatalogDocument(Model):
     """The whole of ``catalog.yaml``."""
 
@@ -290,6 +381,7 @@ class CatalogDocument(Model):
     sources: list[Source] = Field(min_length=1)
     matching: Matching = Field(default_factory=Matching)
     chain: Chain = Field(default_factory=Chain)
+    falc: Falc = Field(default_factory=Falc)
     letters: list[Letter] = Field(min_length=1)
 
 

@@ -89,6 +89,11 @@ class _Status:
     help="Print contacts not verified within the catalogue's max age instead of refusing the "
     "letter; each is recorded in the manifest.",
 )
+@click.option(
+    "--no-falc-gate",
+    is_flag=True,
+    help="Issue strict letters even with FALC errors (recorded in summary.json and manifest.csv).",
+)
 def render(
     csv_files: tuple[Path, ...],
     catalog_path: Path | None,
@@ -102,7 +107,8 @@ def render(
     no_ledger: bool,
     dry_run: bool,
     strict: bool,
-    allow_stale: bool = False,
+    allow_stale: bool,
+    no_falc_gate: bool,
 ) -> None:
     """Render every letter due for the cases in CSV_FILES.
 
@@ -133,6 +139,7 @@ def render(
         use_ledger=not no_ledger,
         dry_run=dry_run,
         allow_stale=allow_stale,
+        falc_gate=not no_falc_gate,
     )
     status = _Status()
     try:
@@ -210,6 +217,14 @@ def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
         lines.append(
             "stale contacts printed with --allow-stale: "
             + ", ".join(f"{i} ({n})" for i, n in contacts["stale_printed"].items())
+        )
+    falc = summary.get("falc") or {}
+    if not falc.get("gate", True):
+        lines.append("FALC gate: OFF (--no-falc-gate): strict letters were not checked")
+    elif falc:
+        lines.append(
+            f"FALC gate: {falc['letters_checked']} letters checked, {falc['refused']} refused; "
+            f"findings {falc['findings_by_level'] or 'none'} (pexmail check for details)"
         )
     rejections = summary["rejections"]
     if rejections["rows"]:

@@ -60,6 +60,7 @@ class RenderedLetter:
     outputs: dict[str, tuple[bytes, int | None]] = field(
         default_factory=dict
     )  # format → (bytes, pages)
+    layout: Any = None  # facts the PDF engine's ``inspect`` hook read from the laid-out page
 
 
 class LetterRenderer:
@@ -145,6 +146,7 @@ class LetterRenderer:
             if "pdf" in self.formats:
                 pdf = self.pdf.render(prepared.layout, prepared.context, prepared.parts)
                 rendered.outputs["pdf"] = (pdf.data, pdf.pages)
+                rendered.layout = pdf.layout
             if "docx" in self.formats:
                 data = self.docx.render(prepared.layout, prepared.context, prepared.parts)
                 rendered.outputs["docx"] = (data, None)

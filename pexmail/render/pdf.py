@@ -8,7 +8,7 @@ PDF/UA variant for archiving and screen readers.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ PDF_VARIANTS = ("pdf/a-3b", "pdf/a-3u", "pdf/a-2b", "pdf/ua-1")
 class RenderedPdf:
     data: bytes
     pages: int
+    layout: Any = None  # what ``WeasyPrintEngine.inspect`` made of the laid-out document
 
 
 class WeasyPrintEngine:
@@ -57,6 +58,8 @@ class WeasyPrintEngine:
         )
         self.base_url = catalog.template_root.resolve().as_uri() + "/"
         self._cache: dict[str, Any] = {}
+        # Called on each laid-out document before it is written (the FALC layout checks).
+        self.inspect: Callable[[Any], Any] | None = None
 
     def html(self, layout: str, context: Mapping[str, Any], parts: LetterParts) -> str:
         page_context = {**context, "subject": parts.subject, "body": parts.body}
@@ -75,4 +78,5 @@ class WeasyPrintEngine:
             data = document.write_pdf(pdf_identifier=identifier, **options)
         except ForbiddenResource as exc:
             raise RenderError(letter_id=letter_id, message=f"refused a resource: {exc}") from None
-        return RenderedPdf(data, len(document.pages))
+        layout = self.inspect(document) if self.inspect is not None else None
+        return RenderedPdf(data, len(document.pages), layout)

@@ -1,0 +1,250 @@
+"""Layout facts read from a document as laid out: font sizes, line heights, alignment, styles.
+
+Read from what the reader gets, not from the stylesheet: WeasyPrint's computed
+styles on the laid-out boxes (:func:`from_weasyprint`), or what a finished PDF
+or DOCX file says (:func:`from_pdf`, :func:`from_docx`). Only the letter's
+subject and body count as running text: the letterhead, the address block (in
+the envelope window), the reference and the page numbers are not Easy-to-Read
+text and are left out.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+PX_PER_PT = 96 / 72
+BODY_CLASSES = {"letter-body", "subject"}
+HEADINGS = {"h1", "h2", "h3", "h4"}
+
+
+@dataclass(frozen=True)
+class Rect:
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+    def overlaps(self, other: Rect) -> bool:
+        return (
+            self.page == other.page
+            and self.x < other.x + other.width - 0.5
+            and other.x < self.x + self.width - 0.5
+            and self.y < other.y + other.height - 0.5
+            and other.y < self.y + self.height - 0.5
+        )
+
+
+@dataclass(frozen=True)
+class StyledRun:
+    text: str
+    tag: str  # element the text belongs to (p, li, h2, em, td…), or "pdf"/"docx"
+    font_size: float  # points
+    line_height: float | None  # ratio to the font size; None when unknown
+    justified: bool = False
+    italic: bool = False
+    underline: bool = False
+    uppercase: bool = False
+    rect: Rect | None = None
+
+    @property
+    def heading(self) -> bool:
+        return self.tag in HEADINGS
+
+
+@dataclass
+class LayoutFacts:
+    runs: list[StyledRun] = field(default_factory=list)
+    images: list[Rect] = field(default_factory=list)
+    source: str = ""
+
+
+def from_weasyprint(document: Any) -> LayoutFacts:
+    """Facts from a laid-out WeasyPrint document (``HTML(...).render()``)."""
+    from weasyprint.formatting_structure import boxes
+
+    facts = LayoutFacts(source="weasyprint")
+
+    def walk(box: Any, page: int, in_body: bool, tag: str) -> None:
+        element = getattr(box, "element", None)
+        if element is not None and getattr(box, "element_tag", None):
+            classes = set((element.get("class") or "").split())
+            in_body = in_body or bool(classes & BODY_CLASSES)
+            tag = box.element_tag
+        if isinstance(box, boxes.ReplacedBox):
+            facts.images.append(
+                Rect(
+                    page,
+                    box.border_box_x(),
+                    box.border_box_y(),
+                    box.border_width(),
+                    box.border_height(),
+                )
+            )
+        elif in_body and isinstance(box, boxes.TextBox) and box.text.strip():
+            style = box.style
+            size = style["font_size"] / PX_PER_PT
+            facts.runs.append(
+                StyledRun(
+                    text=box.text,
+                    tag=_block_tag(box, tag),
+                    font_size=round(size, 2),
+                    line_height=_line_height(style["line_height"], style["font_size"]),
+                    justified=style["text_align_all"] == "justify",
+                    italic=style["font_style"] in ("italic", "oblique"),
+                    underline="underline" in (style["text_decoration_line"] or ()),
+                    uppercase=style["text_transform"] == "uppercase",
+                    rect=Rect(page, box.position_x, box.position_y, box.width, box.height),
+                )
+            )
+        if in_body and not isinstance(box, boxes.TextBox):
+            image = style_image(box)
+            if image is not None:
+                facts.images.append(image(page))
+        for child in box.all_children():
+            walk(child, page, in_body, tag)
+
+    for number, page in enumerate(document.pages, start=1):
+        walk(page._page_box, number, False, "")
+    return facts
+
+
+def style_image(box: Any) -> Any:
+    """A background image under a block is an image text may sit on."""
+    images = [i for i in (box.style["background_image"] or ()) if i and i[0] != "none"]
+    if not images:
+        return None
+    return lambda page: Rect(
+        page, box.border_box_x(), box.border_box_y(), box.border_width(), box.border_height()
+    )
+
+
+def _block_tag(box: Any, tag: str) -> str:
+    return tag
+
+
+def _line_height(value: Any, font_size: float) -> float | None:
+    if value == "normal":
+        return 1.2  # what browsers and WeasyPrint use for "normal" with common fonts
+    if isinstance(value, (int, float)):
+        return float(value)
+    unit = getattr(value, "unit", None)
+    number = getattr(value, "value", None)
+    if number is None:
+        return None
+    if unit in (None, ""):
+        return float(number)
+    if unit == "px" and font_size:
+        return float(number) / font_size
+    return None
+
+
+# -- finished files -----------------------------------------------------------------
+def from_pdf(data: bytes) -> LayoutFacts:
+    """What a PDF says: each text run's font size and font name (italic fonts by name).
+
+    The body size is the size most of the text is set in: the letterhead, the
+    address block and the page numbers, set smaller, do not count.
+    """
+    from pypdf import PdfReader
+
+    facts = LayoutFacts(source="pdf")
+    reader = PdfReader(io.BytesIO(data))
+    raw: list[tuple[str, float, str]] = []
+    for page in reader.pages:
+
+        def visit(text: str, cm: list, tm: list, font: Any, size: float) -> None:
+            if not text.strip():
+                return
+            scale = abs(tm[3] * cm[3]) or 1
+            name = str(font.get("/BaseFont", "")) if font else ""
+            raw.append((text, round(size * scale, 1), name))
+
+        page.extract_text(visitor_text=visit)
+    weights: Counter[float] = Counter()
+    for text, size, _ in raw:
+        weights[size] += len(text.strip())
+    if not weights:
+        return facts
+    body_size = weights.most_common(1)[0][0]
+    for text, size, name in raw:
+        if size < body_size - 0.1:
+            continue  # letterhead, address block, footer
+        facts.runs.append(
+            StyledRun(
+                text=text,
+                tag="pdf",
+                font_size=size,
+                line_height=None,
+                italic=any(k in name.lower() for k in ("italic", "oblique")),
+            )
+        )
+    return facts
+
+
+def from_docx(data: bytes) -> tuple[LayoutFacts, list[str]]:
+    """Runs of a DOCX body with their direct or style formatting, and its paragraphs' text."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    document = Document(io.BytesIO(data))
+    facts = LayoutFacts(source="docx")
+    paragraphs: list[tuple[str, list[StyledRun]]] = []
+    for paragraph in document.paragraphs:
+        text = paragraph.text
+        if not text.strip():
+            continue
+        runs: list[StyledRun] = []
+        paragraphs.append((text, runs))
+        style = paragraph.style
+        style_font = style.font if style is not None else None
+        fmt = paragraph.paragraph_format
+        justified = (
+            fmt.alignment or (style.paragraph_format.alignment if style is not None else None)
+        ) in (
+            WD_ALIGN_PARAGRAPH.JUSTIFY,
+            WD_ALIGN_PARAGRAPH.DISTRIBUTE,
+        )
+        spacing = fmt.line_spacing or (
+            style.paragraph_format.line_spacing if style is not None else None
+        )
+        line_height = float(spacing) if isinstance(spacing, float) else None
+        heading = (
+            (style.name or "").lower().startswith(("heading", "titre", "title"))
+            if style is not None
+            else False
+        )
+        for run in paragraph.runs:
+            if not run.text.strip():
+                continue
+            size = run.font.size or (style_font.size if style_font is not None else None)
+            runs.append(
+                StyledRun(
+                    text=run.text,
+                    tag="h2" if heading else "docx",
+                    font_size=size.pt if size is not None else 14.0,
+                    line_height=line_height,
+                    justified=justified,
+                    italic=bool(run.italic or (style_font is not None and style_font.italic)),
+                    underline=bool(
+                        run.underline or (style_font is not None and style_font.underline)
+                    ),
+                    uppercase=bool(run.font.all_caps),
+                )
+            )
+    weights: Counter[float] = Counter()
+    for _, runs in paragraphs:
+        for run in runs:
+            weights[run.font_size] += len(run.text.strip())
+    body_size = weights.most_common(1)[0][0] if weights else 14.0
+    texts: list[str] = []
+    for text, runs in paragraphs:
+        # the letterhead, address block and reference are set smaller than the letter's text
+        if runs and all(r.font_size < body_size - 0.1 for r in runs):
+            continue
+        texts.append(text)
+        facts.runs.extend(runs)
+    return facts, texts
