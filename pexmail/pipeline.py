@@ -413,6 +413,12 @@ class _Batch:
             if self.ledger
             else []
         )
+        try:
+            prepared: PreparedLetter | None = self.renderer.prepare(letter, household.facts)
+        except Refused:
+            prepared = None
+        review = prepared.freshness.review_ids if prepared else ()
+        stale = prepared.freshness.stale_ids if prepared else ()
         documents = []
         rendered = None
         for fmt, path, sha256, pages in rows:
@@ -433,15 +439,12 @@ class _Batch:
                     sha256,
                     pages,
                     tuple(dict.fromkeys(c.case_id for c in household.cases)),
+                    contacts_to_review=review,
+                    stale_contacts_allowed=stale,
                 )
             )
         for document in documents:
             self.record(document)
-        prepared = None
-        try:
-            prepared = self.renderer.prepare(letter, household.facts)
-        except Refused:
-            prepared = None
         return prepared, documents
 
     # -- mailings ---------------------------------------------------------------------
