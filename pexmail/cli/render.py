@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 
 from pexmail.cli import catalog_option, fail, load, main, parse_date
 from pexmail.errors import EXIT_CANNOT_WORK, EXIT_OK, EXIT_STRICT, PexmailError
+from pexmail.output.ledger import LedgerError
 
 
 class _Status:
@@ -116,6 +118,17 @@ def render(
             raise click.UsageError("no CSV file given, and no samples next to the catalogue")
         click.echo(f"No CSV file given: rendering the samples in {catalog.samples_dir}", err=True)
     wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    unknown = [f for f in wanted if f not in ("pdf", "docx")]
+    if unknown or not wanted:
+        raise click.BadParameter(
+            f"expected pdf, docx or pdf,docx; got {formats!r}", param_hint="'--format'"
+        )
+    if source is not None and catalog.source(source) is None:
+        raise click.BadParameter(
+            f"unknown source {source!r}; the catalogue's sources are: "
+            + ", ".join(s.id for s in catalog.sources),
+            param_hint="'--source'",
+        )
     options = BatchOptions(
         run_date=run_date,
         formats=wanted,
@@ -132,6 +145,11 @@ def render(
     except PexmailError as exc:
         status.done()
         fail(exc)
+    except (OSError, LedgerError, sqlite3.Error) as exc:
+        # A full disk, a folder that cannot be created, a ledger that is not one:
+        # the run cannot go on; say so in one line, not with a traceback.
+        status.done()
+        fail(PexmailError(_describe_os_error(exc)))
     status.done()
     click.echo(format_summary(result.summary, out_dir))
     if not result.complete:
@@ -139,6 +157,15 @@ def render(
     if strict and (result.rejected_rows or result.refused):
         sys.exit(EXIT_STRICT)
     sys.exit(EXIT_OK)
+
+
+def _describe_os_error(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or type(exc).__name__}"
+    if isinstance(exc, sqlite3.Error):
+        return f"the send ledger cannot be used ({exc}); pass --ledger FILE or --no-ledger"
+    return str(exc)
 
 
 def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
@@ -156,6 +183,11 @@ def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
             f"  {f['file']}: source {f['source']}, {f['encoding']}, '{delimiter}', "
             f"{f['rows']} rows, {f['rejected']} rejected"
         )
+        for hint in f.get("column_suggestions", []):
+            line += (
+                f"\n    column {hint['header']!r} is not used: is it {hint['expected']!r}? "
+                f"({hint['field']} is read from no column)"
+            )
         if f["error"]:
             line += f"\n    INCOMPLETE: {f['error']}"
         lines.append(line)
