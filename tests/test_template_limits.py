@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -51,6 +53,26 @@ def test_a_loop_that_never_ends_is_stopped_at_its_line_and_not_run_again(templat
         templates.render_letter("letters/t.html.j2", {})
     assert time.monotonic() - started < 0.1
     assert again.value.line == 4
+
+
+def test_outside_the_main_thread_the_budget_still_holds(templates):
+    # Worker threads cannot use SIGALRM: the tracer takes over, at the same line.
+    from concurrent.futures import ThreadPoolExecutor
+
+    letter(templates, NEVER_ENDS)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(templates.render_letter, "letters/t.html.j2", {})
+        error = future.exception(timeout=10)
+    assert isinstance(error, TemplateBudgetError)
+    assert error.line == 4
+    assert sys.gettrace() is None
+
+
+def test_the_timer_is_left_as_it_was(templates):
+    letter(templates, "<p>{{ 1 + 1 }}</p>")
+    templates.render_letter("letters/t.html.j2", {})
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
 
 
 def test_a_recursive_macro_is_an_error_at_its_line(templates):

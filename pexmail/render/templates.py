@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import functools
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,8 +46,10 @@ MAX_EXPONENT = 64
 _FORMAT_WIDTH = re.compile(r"%[-+ #0*]*\d{6,}|%[-+ #0*]*\d*\.\d{6,}|\{[^{}]*:[^{}]*\d{6,}")
 
 
-class _BudgetExceeded(Exception):
-    """Raised inside a template frame by the tracer; becomes a TemplateBudgetError."""
+class _BudgetExceeded(BaseException):
+    """Raised inside a template frame by the timer or tracer; becomes a TemplateBudgetError.
+
+    A BaseException, so that no ``except Exception`` on the way swallows it."""
 
 
 def _check_size(value: object) -> None:
@@ -139,33 +143,60 @@ def make_environment(template_root: Path) -> ImmutableSandboxedEnvironment:
 class _Budget:
     """Stops a render that runs past its deadline, at the template line it is on.
 
-    A trace function (for this thread only) looks at every line run in a
-    compiled template (their code objects carry the template's file name) and
-    at every call made from one; it raises once the deadline has passed. Jinja's
-    own runtime and filters run untraced, so the cost stays small.
+    In the main thread an interval timer (SIGALRM) interrupts the render: no
+    cost while it runs. Elsewhere (worker threads), or when the host already
+    uses that timer, a trace function for this thread only counts the lines run
+    in compiled templates (their code objects carry the template's file name)
+    and checks the clock; Jinja's runtime and the filters run untraced (their
+    work is bounded by the size checks).
     """
 
     def __init__(self, root: str, seconds: float) -> None:
         self.root = root
+        self.seconds = seconds
         self.deadline = time.monotonic() + seconds
+        self.lines = 0
+        self.previous_handler: Any = None
+        self.previous_trace: Any = None
 
     def __enter__(self) -> _Budget:
-        self.previous = sys.gettrace()
-        sys.settrace(self._call)
+        if _timer_available():
+            self.previous_handler = signal.signal(signal.SIGALRM, self._alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        else:
+            self.previous_trace = sys.gettrace()
+            sys.settrace(self._call)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        sys.settrace(self.previous)
+        if self.previous_handler is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous_handler)
+        else:
+            sys.settrace(self.previous_trace)
+
+    def _alarm(self, signum: int, frame: FrameType | None) -> None:
+        raise _BudgetExceeded
 
     def _call(self, frame: FrameType, event: str, arg: Any) -> Any:
-        if time.monotonic() > self.deadline:
-            raise _BudgetExceeded
         return self._line if frame.f_code.co_filename.startswith(self.root) else None
 
     def _line(self, frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and time.monotonic() > self.deadline:
+        # Reading the clock on every line would double the cost of a render.
+        self.lines += 1
+        if not self.lines & 0x3F and time.monotonic() > self.deadline:
             raise _BudgetExceeded
         return self._line
+
+
+def _timer_available() -> bool:
+    """SIGALRM is ours to use: main thread, POSIX, and no one else's timer or handler set."""
+    return (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
+    )
 
 
 @dataclass(frozen=True)
@@ -228,7 +259,7 @@ class Templates:
                 text = render()
         except TemplateError:
             raise
-        except Exception as exc:  # a template boundary: any failure is the template's
+        except (Exception, _BudgetExceeded) as exc:  # a template boundary: any failure is its own
             raise self._located(name, exc) from None
         if len(text) > MAX_OUTPUT_CHARS:
             error = TemplateBudgetError(
@@ -240,7 +271,7 @@ class Templates:
             raise error
         return text
 
-    def _located(self, name: str, exc: Exception) -> TemplateError:
+    def _located(self, name: str, exc: BaseException) -> TemplateError:
         rewritten: BaseException = exc
         try:
             # Jinja rewrites the traceback so that its frames point at template lines.
