@@ -11,8 +11,9 @@ from typing import Any
 import click
 
 from pexmail.cli import catalog_option, fail, load, main, parse_date
-from pexmail.errors import EXIT_CANNOT_WORK, EXIT_OK, EXIT_STRICT, PexmailError
+from pexmail.errors import EXIT_CANNOT_WORK, EXIT_OK, EXIT_STRICT, InputFileError, PexmailError
 from pexmail.output.ledger import LedgerError
+from pexmail.output.redact import Redactor, redact_outputs, redact_summary
 
 
 class _Status:
@@ -85,6 +86,13 @@ class _Status:
 @click.option(
     "--strict", is_flag=True, help="Exit with 3 if a row was rejected or a document refused."
 )
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Write reports safe to send to support: no file name, case id, household key or "
+    "value from a field in summary.json, the CSV reports, the printed summary and errors "
+    "(letters and ledger unchanged).",
+)
 def render(
     csv_files: tuple[Path, ...],
     catalog_path: Path | None,
@@ -98,6 +106,7 @@ def render(
     no_ledger: bool,
     dry_run: bool,
     strict: bool,
+    redact: bool,
 ) -> None:
     """Render every letter due for the cases in CSV_FILES.
 
@@ -140,23 +149,42 @@ def render(
         dry_run=dry_run,
     )
     status = _Status()
+    redactor = Redactor([str(p) for p in paths]) if redact else None
     try:
         result = run_batch(paths, catalog, out_dir, options, progress=status)
     except PexmailError as exc:
         status.done()
-        fail(exc)
+        fail(_redacted_error(exc, redactor))
     except (OSError, LedgerError, sqlite3.Error) as exc:
         # A full disk, a folder that cannot be created, a ledger that is not one:
         # the run cannot go on; say so in one line, not with a traceback.
         status.done()
-        fail(PexmailError(_describe_os_error(exc)))
+        fail(_redacted_error(PexmailError(_describe_os_error(exc)), redactor))
     status.done()
-    click.echo(format_summary(result.summary, out_dir))
+    summary = result.summary
+    if redactor is not None:
+        if dry_run:
+            summary = redact_summary(summary, redactor)
+        else:
+            summary = redact_outputs(result.out_dir, summary, redactor)
+        click.echo(format_summary(summary, Path("<output folder>")))
+    else:
+        click.echo(format_summary(summary, out_dir))
     if not result.complete:
         sys.exit(EXIT_CANNOT_WORK)
     if strict and (result.rejected_rows or result.refused):
         sys.exit(EXIT_STRICT)
     sys.exit(EXIT_OK)
+
+
+def _redacted_error(exc: PexmailError, redactor: Redactor | None) -> PexmailError:
+    if redactor is None:
+        return exc
+    text = exc.format_message()
+    if isinstance(exc, InputFileError) and "header found:" in text:
+        # The header of an unrecognised file may be its first data row.
+        text = text.split("\n  header found:")[0]
+    return PexmailError(redactor.text(text))
 
 
 def _describe_os_error(exc: BaseException) -> str:

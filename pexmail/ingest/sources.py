@@ -8,6 +8,7 @@ error names the closest source, the missing columns and the nearest headers.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -109,6 +110,12 @@ def match_source(
     raise _no_match(display, headers, attempts)
 
 
+_DATA_CELL = re.compile(
+    r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}.*|[+-]?\d[\d \u00a0.,]*\s*(€|eur)?|\d{5})$",
+    re.IGNORECASE,
+)
+
+
 def _column_name(index: int) -> str:
     """Spreadsheet letters of a 0-based column index: 0 → A, 27 → AB."""
     name = ""
@@ -164,6 +171,16 @@ def _no_match(display: str, headers: tuple[str, ...], attempts: list[_Attempt]) 
         key=lambda a: len(a.positions) / max(1, len(a.positions) + len(a.missing)), reverse=True
     )
     best = attempts[0]
+    data_like = sum(1 for h in headers if _DATA_CELL.match(h.strip()))
+    if data_like >= 2 and not best.positions:
+        # Printing this "header" would print a household's row: say what it looks like.
+        return InputFileError(
+            file=display,
+            message=f"the first line looks like a row of data ({data_like} cells are dates, "
+            "amounts or postcodes), not a header: the file seems to have no header line",
+            hint=f"add the header line of the partner's export (closest source: "
+            f"{best.source.id!r}), or check that this is the right file",
+        )
     lines = []
     present = [h for h in headers if h]
     for field, names in best.missing:
