@@ -185,3 +185,24 @@ def test_redacted_errors_name_no_file(cli, tmp_path):
     assert result.exit_code == 1
     assert "file-1: the header does not match" in result.output
     assert FILE_MARK not in result.output and "header found" not in result.output
+
+
+def test_the_ledger_report_holds_counts_only_and_redacts_run_ids(cli, sample_run):
+    ledger = sample_run.parent / "pexmail-ledger.sqlite"
+    manifest = (sample_run / "manifest.csv").read_text(encoding="utf-8-sig")
+    keys = set(re.findall(r"\bh-[0-9a-f]{12}\b", manifest))
+    case_ids = {
+        case_id
+        for row in csv.DictReader(manifest.splitlines(), delimiter=";")
+        for case_id in row["case_ids"].split()
+    }
+    assert keys and case_ids
+    plain = cli("report", "--ledger", ledger, "--format", "json")
+    redacted = cli("report", "--ledger", ledger, "--format", "json", "--redact")
+    assert plain.exit_code == redacted.exit_code == 0
+    for output in (plain.output, redacted.output):
+        assert not [k for k in keys | case_ids if k in output]
+    figures = json.loads(redacted.output)
+    assert figures["redacted"] is True
+    assert [r["run_id"] for r in figures["runs"]] == ["run-1"]
+    assert figures["letters"] == json.loads(plain.output)["letters"] > 0
