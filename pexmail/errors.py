@@ -28,6 +28,7 @@ __all__ = [
     "InputFileError",
     "PexmailError",
     "RenderError",
+    "TemplateBudgetError",
     "TemplateError",
 ]
 
@@ -99,6 +100,10 @@ class TemplateError(PexmailError):
     def format_message(self) -> str:
         where = f"{self.template}:{self.line}" if self.line else self.template
         return f"{where}: {self.message}"
+
+
+class TemplateBudgetError(TemplateError):
+    """A template ran past its time or size budget: it loops, or builds a huge text."""
 
 
 class RenderError(PexmailError):

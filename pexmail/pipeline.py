@@ -606,6 +606,9 @@ def _read_files(
                 "rejected": rejected_here,
                 "blank_lines": stats.blank_lines,
                 "ignored_columns": list(info.columns.ignored),
+                "column_suggestions": [
+                    {"header": h, "expected": e, "field": f} for h, e, f in info.columns.suggestions
+                ],
                 "error": stats.error,
             }
         )

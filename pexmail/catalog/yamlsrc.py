@@ -137,6 +137,11 @@ def _convert(
         except yaml.constructor.ConstructorError as exc:
             problems.append(YamlProblem(node.start_mark.line + 1, path, str(exc.problem)))
             return None
+        except (ValueError, OverflowError) as exc:
+            # A scalar that looks like a date but is none (2025-13-45): PyYAML raises
+            # a bare ValueError, which would otherwise escape as a traceback.
+            problems.append(YamlProblem(node.start_mark.line + 1, path, f"invalid value: {exc}"))
+            return None
     problems.append(
         YamlProblem(node.start_mark.line + 1, path, f"YAML tag {node.tag!r} is not allowed here")
     )

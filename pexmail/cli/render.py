@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 import click
 
 from pexmail.cli import catalog_option, fail, load, main, parse_date
-from pexmail.errors import EXIT_CANNOT_WORK, EXIT_OK, EXIT_STRICT, PexmailError
+from pexmail.errors import EXIT_CANNOT_WORK, EXIT_OK, EXIT_STRICT, InputFileError, PexmailError
+from pexmail.output.ledger import LedgerError
+from pexmail.output.redact import Redactor, redact_outputs, redact_summary
 
 
 class _Status:
@@ -94,6 +97,13 @@ class _Status:
     is_flag=True,
     help="Issue strict letters even with FALC errors (recorded in summary.json and manifest.csv).",
 )
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Write reports safe to send to support: no file name, case id, household key or "
+    "value from a field in summary.json, the CSV reports, the printed summary and errors "
+    "(letters and ledger unchanged).",
+)
 def render(
     csv_files: tuple[Path, ...],
     catalog_path: Path | None,
@@ -109,6 +119,7 @@ def render(
     strict: bool,
     allow_stale: bool,
     no_falc_gate: bool,
+    redact: bool,
 ) -> None:
     """Render every letter due for the cases in CSV_FILES.
 
@@ -129,6 +140,17 @@ def render(
             raise click.UsageError("no CSV file given, and no samples next to the catalogue")
         click.echo(f"No CSV file given: rendering the samples in {catalog.samples_dir}", err=True)
     wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    unknown = [f for f in wanted if f not in ("pdf", "docx")]
+    if unknown or not wanted:
+        raise click.BadParameter(
+            f"expected pdf, docx or pdf,docx; got {formats!r}", param_hint="'--format'"
+        )
+    if source is not None and catalog.source(source) is None:
+        raise click.BadParameter(
+            f"unknown source {source!r}; the catalogue's sources are: "
+            + ", ".join(s.id for s in catalog.sources),
+            param_hint="'--source'",
+        )
     options = BatchOptions(
         run_date=run_date,
         formats=wanted,
@@ -142,18 +164,51 @@ def render(
         falc_gate=not no_falc_gate,
     )
     status = _Status()
+    redactor = Redactor([str(p) for p in paths]) if redact else None
     try:
         result = run_batch(paths, catalog, out_dir, options, progress=status)
     except PexmailError as exc:
         status.done()
-        fail(exc)
+        fail(_redacted_error(exc, redactor))
+    except (OSError, LedgerError, sqlite3.Error) as exc:
+        # A full disk, a folder that cannot be created, a ledger that is not one:
+        # the run cannot go on; say so in one line, not with a traceback.
+        status.done()
+        fail(_redacted_error(PexmailError(_describe_os_error(exc)), redactor))
     status.done()
-    click.echo(format_summary(result.summary, out_dir))
+    summary = result.summary
+    if redactor is not None:
+        if dry_run:
+            summary = redact_summary(summary, redactor)
+        else:
+            summary = redact_outputs(result.out_dir, summary, redactor)
+        click.echo(format_summary(summary, Path("<output folder>")))
+    else:
+        click.echo(format_summary(summary, out_dir))
     if not result.complete:
         sys.exit(EXIT_CANNOT_WORK)
     if strict and (result.rejected_rows or result.refused):
         sys.exit(EXIT_STRICT)
     sys.exit(EXIT_OK)
+
+
+def _redacted_error(exc: PexmailError, redactor: Redactor | None) -> PexmailError:
+    if redactor is None:
+        return exc
+    text = exc.format_message()
+    if isinstance(exc, InputFileError) and "header found:" in text:
+        # The header of an unrecognised file may be its first data row.
+        text = text.split("\n  header found:")[0]
+    return PexmailError(redactor.text(text))
+
+
+def _describe_os_error(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or type(exc).__name__}"
+    if isinstance(exc, sqlite3.Error):
+        return f"the send ledger cannot be used ({exc}); pass --ledger FILE or --no-ledger"
+    return str(exc)
 
 
 def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
@@ -171,6 +226,11 @@ def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
             f"  {f['file']}: source {f['source']}, {f['encoding']}, '{delimiter}', "
             f"{f['rows']} rows, {f['rejected']} rejected"
         )
+        for hint in f.get("column_suggestions", []):
+            line += (
+                f"\n    column {hint['header']!r} is not used: is it {hint['expected']!r}? "
+                f"({hint['field']} is read from no column)"
+            )
         if f["error"]:
             line += f"\n    INCOMPLETE: {f['error']}"
         lines.append(line)

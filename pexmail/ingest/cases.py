@@ -18,6 +18,7 @@ from pexmail.errors import InputFileError
 from pexmail.ingest import fields as f
 from pexmail.ingest.decode import detect_encoding, open_text, read_head, sniff_delimiter
 from pexmail.ingest.sources import ColumnMap, match_source
+from pexmail.log import LOGGER
 from pexmail.model import Address, Case, Location, Problem, Rejection
 from pexmail.textfold import fold
 
@@ -86,6 +87,15 @@ def inspect_file(
     if not certain and not encoding and columns.source.encoding and columns.source.encoding != used:
         # An ASCII header said nothing; the partner's declared encoding decides.
         used = columns.source.encoding
+    for header, expected, name in columns.suggestions:
+        # Header names describe the file's shape, not a person: safe to log.
+        LOGGER.warning(
+            "%s: column %r is not used; is it %r (%s)? That field is read from no column",
+            display,
+            header,
+            expected,
+            name,
+        )
     return FileInfo(path, display, used, delimiter, columns)
 
 

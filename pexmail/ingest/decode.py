@@ -36,10 +36,13 @@ def detect_encoding(head: bytes) -> tuple[str, bool]:
         return "utf-8", False
     # A character cut at 64 KiB is not an error; bytes invalid in UTF-8 become surrogates.
     text = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape").decode(head, final=False)
-    valid = sum(1 for c in text if ord(c) > 127 and not 0xDC80 <= ord(c) <= 0xDCFF)
-    # Any well-formed multi-byte character means UTF-8 (Windows-1252 text almost
-    # never forms one); stray invalid bytes are then rejected row by row.
-    return ("utf-8" if valid else "cp1252"), True
+    invalid = sum(1 for c in text if 0xDC80 <= ord(c) <= 0xDCFF)
+    valid = sum(1 for c in text if ord(c) > 127) - invalid
+    # Well-formed multi-byte characters mean UTF-8 (Windows-1252 text almost never
+    # forms one), unless invalid bytes outnumber them: a Windows-1252 file holding
+    # a few rows pasted from a UTF-8 export. Either way the minority rows are
+    # rejected row by row (invalid bytes, or « Ã© » mojibake), the header is read right.
+    return ("utf-8" if valid >= invalid else "cp1252"), True
 
 
 def read_head(path: Path) -> bytes:

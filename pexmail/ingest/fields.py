@@ -41,12 +41,42 @@ def clean_text(raw: str, *, max_length: int = MAX_TEXT) -> str:
         if re.search(r"[\udc80-\udcff]", raw):
             raise FieldError("encoding", "contains bytes that are not valid in the file's encoding")
         raise FieldError("control_character", "contains control characters")
+    if not raw.isascii() and looks_like_mojibake(raw):
+        raise FieldError(
+            "encoding_mixed",
+            "holds UTF-8 text read as Windows-1252 (« Ã© » for « é »): the file mixes "
+            "encodings; save it again as « CSV UTF-8 »",
+        )
     text = _WHITESPACE.sub(" ", raw).strip()
     if len(text) > max_length:
         raise FieldError(
             "too_long", f"is {len(text)} characters long; at most {max_length} expected"
         )
     return text
+
+
+def looks_like_mojibake(text: str) -> bool:
+    """True when ``text`` is UTF-8 bytes decoded as Windows-1252 or Latin-1 (``Ã©`` for ``é``).
+
+    A file whose first 64 KiB are Windows-1252 but which holds rows pasted from
+    a UTF-8 export decodes without error into such text. Genuine French text
+    almost never re-encodes into valid multi-byte UTF-8: a capital or accented
+    letter in À-ô would have to be followed by the exact punctuation bytes of
+    a UTF-8 continuation, so the test has no practical false positives.
+    """
+    for codec in ("cp1252", "latin-1"):
+        try:
+            raw = text.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        return _UTF8_SEQUENCE.search(raw) is not None
+    return False
+
+
+# A well-formed UTF-8 multi-byte sequence (lead byte, then its continuation bytes).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 _AMOUNT_CHARS = re.compile(r"^[+-]?[0-9][0-9 .,]*$")

@@ -16,7 +16,24 @@ DIR_MODE = 0o700
 
 
 def ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    """Create ``path`` and any missing parent, each private (``mkdir -p`` would give the
+    parents the umask's default, often world-readable)."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:  # another run created it meanwhile
+            pass
+        else:
+            folder.chmod(DIR_MODE)  # the umask may have removed bits; never added any
+    if not path.is_dir():
+        raise NotADirectoryError(20, "Not a directory", str(path))
     return path
 
 
