@@ -197,3 +197,19 @@ def test_text_over_an_image_is_flagged(catalog):
         "text-over-image"
     ]
     assert check_layout(LayoutFacts([beside], [image]), config) == []
+
+
+def test_the_households_own_data_is_never_judged_as_vocabulary(catalog):
+    # A landlord called « OPH » or « SCI DURAND-LEBLANC » is data: no acronym, capitals or
+    # rare-word finding may refuse a strict letter because of it.
+    from pexmail.falc.text import fold
+
+    text = from_paragraphs(
+        [("paragraph", "Votre bailleur OPH a écrit. La SCI DURAND-LEBLANC Xylophagiaque aussi.")]
+    )
+    config = catalog.document.falc
+    flagged = {f.rule for f in check_text(text, config).findings}
+    assert "acronym" in flagged
+    data = frozenset(fold(w) for w in ("OPH", "SCI", "DURAND-LEBLANC", "Xylophagiaque"))
+    kept = check_text(text, config, data).findings
+    assert not [f for f in kept if f.rule in {"acronym", "capitals", "rare-word"}], kept

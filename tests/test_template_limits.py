@@ -146,7 +146,9 @@ def test_catalog_check_names_looping_and_raising_templates_and_their_lines(
     assert "letters/drihl/cdp-social.html.j2:8: still running after 0.3 s" in result.output
     assert "letters/drihl/cdp-private-adil.html.j2:8: " in result.output
     assert "DivisionByZero" in result.output or "ZeroDivision" in result.output
-    assert time.monotonic() - started < 60
+    # The loop would never end; the bound only proves the check does (the whole catalogue is
+    # rendered with both engines, so a loaded machine needs a wide margin).
+    assert time.monotonic() - started < 300
 
 
 HEADER = (

@@ -8,6 +8,7 @@ name rules and positions, never the text: excerpts may hold case data.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pexmail.catalog.schema import Falc
 from pexmail.falc import layout as layout_facts
 from pexmail.falc.readability import Scores
 from pexmail.falc.rules import Finding, check_layout, check_text
-from pexmail.falc.text import LetterText, from_html
+from pexmail.falc.text import LetterText, fold, from_html
 from pexmail.render.letter import PreparedLetter, Refused, RenderedLetter
 
 REFUSED = "falc_refused"
@@ -46,11 +47,38 @@ class LetterCheck:
 
 def check_prepared(prepared: PreparedLetter, config: Falc) -> LetterCheck:
     text = from_html(prepared.parts.subject, str(prepared.parts.body))
-    return check_letter_text(prepared.letter.id, prepared.letter.falc, text, config)
+    return check_letter_text(
+        prepared.letter.id, prepared.letter.falc, text, config, household_words(prepared.context)
+    )
 
 
-def check_letter_text(letter_id: str, falc: str, text: LetterText, config: Falc) -> LetterCheck:
-    report = check_text(text, config)
+def household_words(context: dict) -> frozenset[str]:
+    """The folded words of what the household's rows put in the letter."""
+    recipient = context.get("recipient") or {}
+    case = context.get("case") or {}
+    values = [
+        recipient.get("given_name", ""),
+        recipient.get("family_name", ""),
+        case.get("id", ""),
+        case.get("landlord_name", ""),
+        *context.get("address_lines", ()),
+    ]
+    words = {w for v in values for w in _WORD.findall(str(v or ""))}
+    words |= {part for w in words for part in re.split(r"[-'’]", w)}
+    return frozenset(fold(w) for w in words if w)
+
+
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+
+
+def check_letter_text(
+    letter_id: str,
+    falc: str,
+    text: LetterText,
+    config: Falc,
+    data_words: frozenset[str] = frozenset(),
+) -> LetterCheck:
+    report = check_text(text, config, data_words)
     return LetterCheck(letter_id, falc, list(report.findings), report.scores)
 
 

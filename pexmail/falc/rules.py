@@ -45,6 +45,12 @@ class Finding:
 class Context:
     config: Falc
     findings: list[Finding] = field(default_factory=list)
+    # Folded words of the household's own data (names, landlord, address, case id): a landlord
+    # called « OPH » or « SCI DURAND » is data, not vocabulary the letter's author chose.
+    data_words: frozenset[str] = frozenset()
+
+    def is_data(self, token: Token) -> bool:
+        return fold(token.bare) in self.data_words
 
     def rule(self, rule_id: str) -> FalcRule:
         return self.config.rule(rule_id)
@@ -174,7 +180,13 @@ def long_and_rare_words(text: LetterText, ctx: Context) -> None:
         for token in sentence.tokens:
             bare = token.bare
             key = fold(bare)
-            if not token.is_word or key in seen or _is_capitals(bare) or _is_name(token, sentence):
+            if (
+                not token.is_word
+                or key in seen
+                or _is_capitals(bare)
+                or _is_name(token, sentence)
+                or ctx.is_data(token)
+            ):
                 continue
             seen.add(key)
             if key in skip or any(part in skip for part in key.split("-")):
@@ -279,7 +291,7 @@ def acronyms(text: LetterText, ctx: Context) -> None:
     for paragraph, sentence, window in windows:
         for token in sentence.tokens:
             bare = token.bare
-            if not token.is_word or not _ACRONYM.match(bare):
+            if not token.is_word or not _ACRONYM.match(bare) or ctx.is_data(token):
                 continue
             acronym = bare.rstrip("s") if bare.rstrip("s") in known else bare
             if acronym in understood or acronym in seen:
@@ -605,7 +617,7 @@ def capitals(text: LetterText, ctx: Context) -> None:
             t.bare
             for s in paragraph.sentences
             for t in s.tokens
-            if t.is_word and _is_capitals(t.bare)
+            if t.is_word and _is_capitals(t.bare) and not ctx.is_data(t)
         ]
         words = [w for w in words if w.rstrip("s") not in known and not _ACRONYM.match(w)]
         if words:
@@ -664,8 +676,11 @@ class TextReport:
     scores: readability.Scores
 
 
-def check_text(text: LetterText, config: Falc) -> TextReport:
-    ctx = Context(config)
+def check_text(
+    text: LetterText, config: Falc, data_words: frozenset[str] = frozenset()
+) -> TextReport:
+    """``data_words``: folded words of the household's data, never judged as vocabulary."""
+    ctx = Context(config, data_words=data_words)
     for rule in TEXT_RULES:
         rule(text, ctx)
     result = scores(text, ctx)
