@@ -101,6 +101,13 @@ def parse_report(path: Path) -> _Report:
     return report
 
 
+def catalogue_size(catalog_file: Path) -> int:
+    """Letters and notices in a catalogue: the counts below follow the catalogue as it grows."""
+    from pexmail.catalog.load import load_catalog
+
+    return len(load_catalog(catalog_file).document.letters)
+
+
 def report_text(report: _Report) -> str:
     return " ".join("".join(report.text).split())
 
@@ -121,7 +128,8 @@ def test_changed_sentence_in_summary_report_and_pages(cli, repo, tmp_path):
     assert result.exit_code == 1, result.output
     out = result.output
     # whole-catalogue mode: only that letter changed
-    assert "Letters: 1 changed, 0 added, 0 removed, 4 unchanged." in out
+    unchanged = catalogue_size(repo / "catalog.yaml") - 1
+    assert f"Letters: 1 changed, 0 added, 0 removed, {unchanged} unchanged." in out
     assert f"{ADIL} v1.0 — changed" in out
     assert "[-Souvent, ils-] {+Ils+} trouvent {+parfois+}" in out
     assert "calcul [-de la dette-]." in out
@@ -290,7 +298,9 @@ def test_template_files_and_catalog_files(cli, repo, tmp_path):
     assert result.exit_code == 1, result.output
     assert "drihl-cdp-private-over-10000 v1.0 — removed" in result.output
     assert "from 7 000 € to under 10 000 € → 7 000 € or more" in result.output
-    assert "Letters: 1 changed, 0 added, 1 removed, 3 unchanged." in result.output
+    before, after = catalogue_size(repo / "catalog.yaml"), catalogue_size(copy / "catalog.yaml")
+    removed, unchanged = before - after, after - 1
+    assert f"Letters: 1 changed, 0 added, {removed} removed, {unchanged} unchanged." in result.output
 
 
 def test_errors_exit_2(cli, repo, tmp_path):
