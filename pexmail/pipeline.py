@@ -404,15 +404,14 @@ class _Batch:
             if self.ledger
             else []
         )
-        documents = []
-        rendered = None
-        prepared = None
         try:
-            prepared = self.renderer.prepare(letter, household.facts)
+            prepared: PreparedLetter | None = self.renderer.prepare(letter, household.facts)
         except Refused:
             prepared = None
         review = prepared.freshness.review_ids if prepared else ()
         stale = prepared.freshness.stale_ids if prepared else ()
+        documents = []
+        rendered = None
         for fmt, path, sha256, pages in rows:
             target = self.out_dir / path
             if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != sha256:
@@ -431,8 +430,8 @@ class _Batch:
                     sha256,
                     pages,
                     tuple(dict.fromkeys(c.case_id for c in household.cases)),
-                    review,
-                    stale,
+                    contacts_to_review=review,
+                    stale_contacts_allowed=stale,
                 )
             )
         for document in documents:
