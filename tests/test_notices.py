@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -252,3 +253,21 @@ def test_notice_text_matches_golden(catalog, act, territory):
     if os.environ.get("PEXMAIL_UPDATE_GOLDEN") or not path.exists():
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("act", ACTS)
+def test_notice_sentences_stay_short(catalog, act):
+    """Easy-to-Read: one idea per sentence; none of a notice's sentences over 20 words."""
+    renderer = LetterRenderer(catalog, RUN_DATE, ("pdf",), allow_stale=True)
+    letter = next(x for x in catalog.letters if x.kind == "notice" and x.stage == act)
+    prepared = renderer.prepare_notice(letter, "paris", "75018", "Paris")
+    text = plain_text(parse_body(str(prepared.parts.body))).split("Qui appeler")[0]
+    sentences = [s for s in re.split(r"(?<=[.!?:;])\s+|\n", text) if s.strip()]
+    assert len(sentences) > 20
+    longest = max(sentences, key=lambda s: len(s.split()))
+    assert len(longest.split()) <= 20, longest
+
+
+def test_cql_notice_has_no_qr_and_the_others_do(catalog):
+    qr = {x.stage: x.qr for x in catalog.letters if x.kind == "notice"}
+    assert qr == {"cdp": "dihal-video-audience", "assignation": "dihal-video-audience", "cql": None}

@@ -29,7 +29,7 @@ from pexmail.textfold import fold
 # letter or notice and stay out of the directory.
 KINDS = {
     "mairie": "mairie",
-    "ccas": "ccas",
+    "ccas": "social_services",  # the commune's social service; listed before the MDS
     "mds": "social_services",
     "adil": "adil",
     "banque_de_france": "banque_de_france",

@@ -49,7 +49,10 @@ def catalog_command(catalog_path: Path | None, check: bool, schema: bool) -> Non
         click.echo(
             f"  sender {letter.sender}, stage {letter.stage}, {letter.kind}, falc {letter.falc}, valid {valid}"
         )
-        click.echo(f"  for: {describe_conditions(letter.conditions)}")
+        if letter.kind == "notice":
+            click.echo(f"  for: on demand, `pexmail notice --act {letter.stage}` for a commune")
+        else:
+            click.echo(f"  for: {describe_conditions(letter.conditions)}")
         if letter.contacts:
             click.echo(
                 f"  contacts: {', '.join(letter.contacts)}"
