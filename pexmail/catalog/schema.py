@@ -294,7 +294,7 @@ FALC_RULE_DEFAULTS: dict[str, dict] = {
     "negation": {"level": "warning", "threshold": 2},
     "passive": {"level": "warning"},
     "conditional": {"level": "warning", "threshold": 2},
-    "capitals": {"level": "warning", "error_threshold": 3},
+    "capitals": {"level": "warning"},
     "readability-kandel-moles": {"level": "warning", "threshold": 60, "error_threshold": 40},
     "readability-lix": {"level": "warning", "threshold": 45, "error_threshold": 60},
     "font-size": {"level": "error", "threshold": 14},
