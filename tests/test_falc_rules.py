@@ -224,3 +224,30 @@ def test_layout_facts_come_from_weasyprint_computed_styles(catalog):
     assert "Adresse en petit, hors du corps" not in [r.text for r in facts.runs]
     found = {f.rule for f in check_layout(facts, catalog.document.falc)}
     assert found == {"justified", "italic", "underline", "line-height", "text-over-image"}
+
+
+def test_layout_facts_from_a_docx(catalog):
+    import io
+
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    from pexmail.falc.layout import from_docx
+
+    document = Document()
+    head = document.add_paragraph().add_run("Direction régionale, en-tête en petit")
+    head.font.size = Pt(9)
+    document.add_paragraph().add_run("Objet : votre dette").font.size = Pt(12)
+    for text in ("Texte du courrier en 12 points.", "Encore du texte, assez long pour compter."):
+        paragraph = document.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        paragraph.add_run(text).font.size = Pt(12)
+    document.add_paragraph().add_run("Un mot en italique.").italic = True
+    document.paragraphs[-1].runs[0].font.size = Pt(12)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    facts, texts = from_docx(buffer.getvalue())
+    assert texts[0] == "Objet : votre dette"  # the smaller letterhead is left out
+    found = {f.rule for f in check_layout(facts, catalog.document.falc)}
+    assert {"font-size", "justified", "italic"} <= found

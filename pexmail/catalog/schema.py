@@ -260,7 +260,11 @@ class Letter(Model):
         default_factory=list, description="Kinds of contact to print, first one = call first."
     )
     qr: Identifier | None = None
-    falc: Literal["strict", "advisory"] = "strict"
+    falc: Literal["strict", "advisory"] = Field(
+        default="strict",
+        description="strict: refused by `pexmail render` when the FALC check finds an error; "
+        "advisory: findings reported only.",
+    )
     supersedes: list[Identifier] = Field(
         default_factory=list,
         description="Letters not sent when this one is due to the same household.",

@@ -493,7 +493,6 @@ _NOT_PASSIVE = {
     "passee",
     "retourne",
     "retournee",
-    "ecrite",
     "une",
     "elle",
     "celle",
