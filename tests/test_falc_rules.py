@@ -251,3 +251,21 @@ def test_layout_facts_from_a_docx(catalog):
     assert texts[0] == "Objet : votre dette"  # the smaller letterhead is left out
     found = {f.rule for f in check_layout(facts, catalog.document.falc)}
     assert {"font-size", "justified", "italic"} <= found
+
+
+def test_the_falc_package_knows_neither_click_nor_the_pipeline():
+    import ast
+    from pathlib import Path
+
+    import pexmail.falc
+
+    for path in Path(pexmail.falc.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert not name.startswith(("click", "pexmail.pipeline", "pexmail.cli")), path
