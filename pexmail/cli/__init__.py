@@ -64,9 +64,5 @@ def main() -> None:
 
 
 # Each module registers its command on `main`.
-from pexmail.cli import (  # noqa: E402, F401
-    catalog,
-    check,
-    ledger,
-    render,
-)
+import pexmail.cli.check  # noqa: E402, F401  (pexmail check, issue 5)
+from pexmail.cli import catalog, ledger, render  # noqa: E402, F401
