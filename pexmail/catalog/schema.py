@@ -260,7 +260,11 @@ class Letter(Model):
         default_factory=list, description="Kinds of contact to print, first one = call first."
     )
     qr: Identifier | None = None
-    falc: Literal["strict", "advisory"] = "strict"
+    falc: Literal["strict", "advisory"] = Field(
+        default="strict",
+        description="strict: refused by `pexmail render` when the FALC check finds an error; "
+        "advisory: findings reported only.",
+    )
     supersedes: list[Identifier] = Field(
         default_factory=list,
         description="Letters not sent when this one is due to the same household.",
@@ -294,7 +298,7 @@ FALC_RULE_DEFAULTS: dict[str, dict] = {
     "negation": {"level": "warning", "threshold": 2},
     "passive": {"level": "warning"},
     "conditional": {"level": "warning", "threshold": 2},
-    "capitals": {"level": "warning", "error_threshold": 3},
+    "capitals": {"level": "warning"},
     "readability-kandel-moles": {"level": "warning", "threshold": 60, "error_threshold": 40},
     "readability-lix": {"level": "warning", "threshold": 45, "error_threshold": 60},
     "font-size": {"level": "error", "threshold": 14},

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pexmail.cli import catalog_option, load, main, parse_date
 from pexmail.errors import EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from pexmail.falc.check import DocumentReport
 
 EXIT_FINDINGS = 1
 
@@ -125,8 +129,9 @@ def check_command(
     sys.exit(EXIT_FINDINGS if found else EXIT_OK)
 
 
-def _summary_line(report: object) -> str:
-    check = report.check  # type: ignore[attr-defined]
+def _summary_line(report: DocumentReport) -> str:
+    """One line per letter: its scores and its findings counted by rule."""
+    check = report.check
     scores = check.scores
     counts = ", ".join(f"{rule} {n}" for rule, n in sorted(check.counts().items())) or "no finding"
     score = (
@@ -134,8 +139,8 @@ def _summary_line(report: object) -> str:
     )
     errors = len(check.errors())
     gate = " — refused by the gate" if check.refused else ""
-    territory = f" ({report.territory})" if report.territory else ""  # type: ignore[attr-defined]
+    territory = f" ({report.territory})" if report.territory else ""
     return (
-        f"  = {report.letter_id}{territory} [{check.falc}]: {score}; "  # type: ignore[attr-defined]
+        f"  = {report.letter_id}{territory} [{check.falc}]: {score}; "
         f"{errors} error(s), {len(check.findings) - errors} warning(s): {counts}{gate}"
     )

@@ -128,13 +128,16 @@ class FalcGate:
         """Raise :class:`Refused` when a strict letter's layout has errors."""
         if not self.enabled:
             return
-        facts = rendered.layout
-        if facts is None and "docx" in rendered.outputs:
-            facts, _ = layout_facts.from_docx(rendered.outputs["docx"][0])
-        if facts is None:
+        # Both engines print the same text through their own layout: check each one.
+        sources = [rendered.layout] if rendered.layout is not None else []
+        if "docx" in rendered.outputs:
+            sources.append(layout_facts.from_docx(rendered.outputs["docx"][0])[0])
+        if not sources:
             return
         letter = rendered.prepared.letter
-        check = LetterCheck(letter.id, letter.falc, check_layout(facts, self.config))
+        check = LetterCheck(letter.id, letter.falc)
+        for facts in sources:
+            check.findings.extend(check_layout(facts, self.config))
         self._count(check.findings)
         if check.refused:
             self.refused += 1

@@ -10,10 +10,12 @@ the first is printed by the layout, the second is data from the directories.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pexmail.render.body import Block, Box, Image, ListBlock, Paragraph, Table, parse_body
 
@@ -74,7 +76,7 @@ class Token:
     @property
     def bare(self) -> str:
         """The word without its elided article (``l'ADIL`` → ``ADIL``), without a trailing apostrophe."""
-        return ELISION.sub("", self.text).rstrip("'’")
+        return _bare(self.text)
 
     @property
     def is_word(self) -> bool:
@@ -122,6 +124,11 @@ class LetterText:
         return [p for p in self.paragraphs if p.kind != "subject"]
 
 
+@lru_cache(maxsize=65536)
+def _bare(text: str) -> str:
+    return ELISION.sub("", text).rstrip("'’")
+
+
 def tokenize(text: str) -> list[Token]:
     return [Token(m.group(), m.lastgroup or "word", m.start()) for m in TOKEN.finditer(text)]
 
@@ -135,12 +142,13 @@ def split_sentences(text: str) -> list[Sentence]:
         position = match.start()
         if any(a <= position < b for a, b in spans):
             continue  # a dot inside a URL, an amount, a date
-        before = [t for t in tokens if t.start + len(t.text) <= position]
+        ends = [t.start + len(t.text) for t in tokens]
+        last = bisect.bisect_right(ends, position) - 1
         if (
             match.group().startswith(".")
-            and before
-            and before[-1].start + len(before[-1].text) == position
-            and fold(before[-1].bare) in ABBREVIATIONS
+            and last >= 0
+            and ends[last] == position
+            and fold(tokens[last].bare) in ABBREVIATIONS
         ):
             continue
         cuts.append(match.end())
@@ -159,6 +167,7 @@ def split_sentences(text: str) -> list[Sentence]:
     return sentences
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower case without accents, apostrophes unified: for comparing words."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").lower())
@@ -225,6 +234,7 @@ _HIATUS = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def syllables(word: str) -> int:
     """Spoken syllables of a French word, by rule (mute final e, y between vowels, hiatus).
 
