@@ -211,6 +211,8 @@ def test_changed_qr_target(cli, repo, tmp_path):
         "https://www.youtube.com/watch?v=AAAAAAAAAAA"
     ) in out
     assert "{+https://www.youtube.com/watch?v=AAAAAAAAAAA+}" in out
+    # the short address printed under the code was not updated: the reviewer is told
+    assert "the printed address « youtube.com/watch?v=4og3KOPxOfw » is not part" in out
     assert "visual:" in out  # the code itself is drawn differently
     text = report_text(parse_report(html))
     assert "leads to https://www.youtube.com/watch?v=4og3KOPxOfw" in text

@@ -22,7 +22,14 @@ from pathlib import Path
 from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Letter
 from pexmail.catalog.select import unmet
-from pexmail.diff.entries import Change, catalog_changes, letter_changes, letter_ids, pick
+from pexmail.diff.entries import (
+    Change,
+    catalog_changes,
+    letter_changes,
+    letter_ids,
+    pick,
+    version_changes,
+)
 from pexmail.diff.pages import VisualDiff, compare_pages, compare_pdfs, rasterise
 from pexmail.diff.text import Readability, page_text, readability
 from pexmail.diff.versions import Version
@@ -173,6 +180,7 @@ def compare(
         diff = LetterDiff(current, status, x, y)
         if x is not None and y is not None:
             diff.changes = letter_changes(a, x, b, y, run_date)
+        diff.changes += version_changes(a, b, current, (x, y), run_date)
         for label, facts in _households(a, x, b, y, territory, cases, comparison.notes):
             diff.households.append(renderers.compare(x, y, label, facts))
         if status == "changed" and not diff.changes and not any(h.changed for h in diff.households):

@@ -104,6 +104,24 @@ def _letter_head(diff: LetterDiff) -> str:
     return f"{diff.letter_id} {version} — {diff.status}"
 
 
+def _signature(diff: LetterDiff) -> tuple:
+    """Equal for two letters that changed in the same way (same entry changes, same edits)."""
+    return (
+        diff.status,
+        tuple(str(c) for c in diff.changes),
+        tuple(
+            (
+                h.label,
+                h.text.signature(),
+                _side_words(h.before),
+                _side_words(h.after),
+                h.page_counts,
+            )
+            for h in diff.households
+        ),
+    )
+
+
 def summary(comparison: Comparison) -> str:
     """What changed, in one screen."""
     c = comparison
@@ -121,10 +139,16 @@ def summary(comparison: Comparison) -> str:
         lines.append("")
         lines.append("Catalogue:")
         lines += [f"  • {change}" for change in c.catalog]
+    seen: dict[tuple, str] = {}
     for diff in c.letters:
         if not diff.changed:
             continue
         lines.append("")
+        key = _signature(diff)
+        if key in seen:  # a shared partial or contact changed: say it once
+            lines.append(f"{_letter_head(diff)}: the same changes as {seen[key]}")
+            continue
+        seen[key] = diff.letter_id
         lines.append(_letter_head(diff))
         lines += [f"  • {change}" for change in diff.changes]
         for household in diff.households:
@@ -164,6 +188,7 @@ th { background: #f3f3f3; }
 .text { border: 1px solid #ccc; border-radius: 6px; padding: 6px 12px; max-width: 900px; }
 .text p { margin: 6px 0; } .text p.same { color: #777; }
 del { background: #ffd4d4; color: #8a0010; text-decoration: line-through; }
+del + ins, ins + del { margin-left: 0.3em; }
 ins { background: #cfe7ff; color: #00357a; text-decoration: none; font-weight: 600; }
 p.whole-del { border-left: 4px solid {before}; padding-left: 8px; }
 p.whole-ins { border-left: 4px solid {after}; padding-left: 8px; }
