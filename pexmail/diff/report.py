@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from pexmail.diff.compare import Comparison, HouseholdDiff, LetterDiff, Side
+from pexmail.diff.compare import Comparison, FalcFacts, HouseholdDiff, LetterDiff, Side
 from pexmail.diff.pages import AFTER_COLOUR, BEFORE_COLOUR, png_data_uri
 from pexmail.diff.text import Readability
 from pexmail.diff.words import Op, Row, excerpt
@@ -58,6 +58,50 @@ def _readability_line(h: HouseholdDiff) -> str | None:
     )
 
 
+def _falc_of(side: Side | None) -> FalcFacts | str | None:
+    return side.falc if side is not None else None
+
+
+def _falc_counts(falc: FalcFacts | str | None) -> str:
+    if not isinstance(falc, FalcFacts):
+        return "—"
+    return f"{falc.count('error')} error(s), {falc.count('warning')} warning(s)"
+
+
+def _falc_lines(h: HouseholdDiff, personal: bool) -> list[str]:
+    """FALC findings before → after, when the checker is part of this build."""
+    a, b = _falc_of(h.before), _falc_of(h.after)
+    lines = [f"FALC: {x}" for x in (a, b) if isinstance(x, str)]
+    if not isinstance(a, FalcFacts) and not isinstance(b, FalcFacts):
+        return lines
+    if a == b:
+        return lines
+    lines.append(f"FALC: {_falc_counts(a)} → {_falc_counts(b)}")
+    old = a.findings if isinstance(a, FalcFacts) else ()
+    new = b.findings if isinstance(b, FalcFacts) else ()
+    for word, found in (
+        ("fixed", [f for f in old if f not in new]),
+        ("new", [f for f in new if f not in old]),
+    ):
+        for level, rule, text in found[:5]:
+            # excerpts come from the letter: with --case they may hold a household's data
+            shown = "" if personal else f": « {text[:70]} »"
+            lines.append(f"  {word} {level} {rule}{shown}")
+        if len(found) > 5:
+            lines.append(f"  … {len(found) - 5} more {word}")
+    scores_a = dict(a.scores) if isinstance(a, FalcFacts) else {}
+    scores_b = dict(b.scores) if isinstance(b, FalcFacts) else {}
+    if scores_a != scores_b:
+        lines.append(
+            "scores: "
+            + ", ".join(
+                f"{name} {scores_a.get(name, '—')} → {scores_b.get(name, '—')}"
+                for name in dict.fromkeys([*scores_a, *scores_b])
+            )
+        )
+    return lines
+
+
 def _side_words(side: Side | None) -> str:
     if side is None:
         return "absent"
@@ -68,7 +112,7 @@ def _side_words(side: Side | None) -> str:
     return "sent"
 
 
-def _household_lines(h: HouseholdDiff) -> list[str]:
+def _household_lines(h: HouseholdDiff, personal: bool = False) -> list[str]:
     lines = [f"  {h.label}:"]
     if _side_words(h.before) != _side_words(h.after):
         lines.append(f"    {_side_words(h.before)} → {_side_words(h.after)}")
@@ -78,13 +122,17 @@ def _household_lines(h: HouseholdDiff) -> list[str]:
             f"    text: {len(rows)} paragraph(s) changed, "
             f"+{h.text.inserted_words} −{h.text.deleted_words} words"
         )
-        for row in rows[:SUMMARY_ROWS]:
-            lines.append("      " + _mark(excerpt(row)))
-        if len(rows) > SUMMARY_ROWS:
-            lines.append(f"      … and {len(rows) - SUMMARY_ROWS} more (see --html)")
+        if personal:
+            lines.append("      (a household's letter: the words are in the --html report only)")
+        else:
+            for row in rows[:SUMMARY_ROWS]:
+                lines.append("      " + _mark(excerpt(row)))
+            if len(rows) > SUMMARY_ROWS:
+                lines.append(f"      … and {len(rows) - SUMMARY_ROWS} more (see --html)")
     readability = _readability_line(h)
     if readability:
         lines.append("    " + readability)
+    lines += ["    " + line for line in _falc_lines(h, personal)]
     before, after = h.page_counts
     if before != after:
         lines.append(f"    pages: {before or '—'} → {after or '—'}")
@@ -115,7 +163,6 @@ def _signature(diff: LetterDiff) -> tuple:
                 h.text.signature(),
                 _side_words(h.before),
                 _side_words(h.after),
-                h.page_counts,
             )
             for h in diff.households
         ),
@@ -153,7 +200,7 @@ def summary(comparison: Comparison) -> str:
         lines += [f"  • {change}" for change in diff.changes]
         for household in diff.households:
             if household.changed or diff.status != "changed":
-                lines += _household_lines(household)
+                lines += _household_lines(household, c.personal)
     if c.letter_id is None:
         counts = {s: len(c.by_status(s)) for s in ("changed", "added", "removed", "unchanged")}
         lines.append("")
@@ -257,6 +304,16 @@ def _facts_table(h: HouseholdDiff) -> str:
         f"<tr><th>{label}</th><td>{cell(a, name)}</td><td>{cell(b, name)}</td></tr>"
         for label, name in rows
     )
+    falc_a, falc_b = _falc_of(h.before), _falc_of(h.after)
+    if isinstance(falc_a, FalcFacts) or isinstance(falc_b, FalcFacts):
+        body += (
+            f"<tr><th>FALC findings</th><td>{escape(_falc_counts(falc_a))}</td>"
+            f"<td>{escape(_falc_counts(falc_b))}</td></tr>"
+        )
+        for name in ("Kandel-Moles", "LIX"):
+            x = dict(falc_a.scores).get(name, "—") if isinstance(falc_a, FalcFacts) else "—"
+            y = dict(falc_b.scores).get(name, "—") if isinstance(falc_b, FalcFacts) else "—"
+            body += f"<tr><th>{name} score</th><td>{x}</td><td>{y}</td></tr>"
     pages_a, pages_b = h.page_counts
     body += (
         f"<tr><th>Pages</th><td>{pages_a if pages_a is not None else '—'}</td>"
@@ -268,9 +325,20 @@ def _facts_table(h: HouseholdDiff) -> str:
         f"<tr><th>Letter goes out</th><td>{escape(_side_words(h.before))}</td>"
         f"<td>{escape(_side_words(h.after))}</td></tr>"
     )
+    findings = _falc_lines(h, personal=False)
+    falc_list = (
+        "<ul class='changes'>" + "".join(f"<li>{escape(x)}</li>" for x in findings) + "</ul>"
+        if findings
+        else ""
+    )
+    if not isinstance(falc_a, FalcFacts) and not isinstance(falc_b, FalcFacts):
+        falc_list += (
+            '<p class="note">The FALC checker is not part of this pexmail build: '
+            "readability facts only.</p>"
+        )
     return (
         "<table><thead><tr><th></th><th>Before</th><th>After</th></tr></thead>"
-        f"<tbody>{body}</tbody></table>"
+        f"<tbody>{body}</tbody></table>{falc_list}"
         '<p class="note">Readability facts are counted on the letter body (paragraphs and list '
         "items, not headings or the contacts table). FALC guidance: short sentences, one idea each.</p>"
     )

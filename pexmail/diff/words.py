@@ -31,7 +31,7 @@ _ADDRESS = (
     r"|[^\W\d_][\w-]*\.(?:fr|com|org|gouv\.fr|net|eu)\b"  # bare host name
 )
 _NUMBER = r"\d+(?:[\u00a0\u202f]\d+)*(?:[,.]\d+)?(?:er|ème|e)?\b"
-_WORD = r"[^\W\d_][\w°]*(?:[-'’][\w°]+)*"
+_WORD = r"[^\W\d_][\w°]*(?:[-'’][\w°]+)*(?:\.\d+)*"  # « v1.0 » is one word
 _TOKEN = re.compile(
     rf"(?P<paragraph>\n)|(?P<space>[^\S\n]+)|(?P<elision>{_ELISION})|(?P<address>{_ADDRESS})"
     rf"|(?P<number>{_NUMBER})|(?P<word>{_WORD})|(?P<mark>\S)",
