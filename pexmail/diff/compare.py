@@ -30,7 +30,7 @@ from pexmail.diff.entries import (
     pick,
     version_changes,
 )
-from pexmail.diff.pages import VisualDiff, compare_pages, compare_pdfs, rasterise
+from pexmail.diff.pages import PagePair, VisualDiff, compare_pdfs, rasterise
 from pexmail.diff.text import Readability, page_text, readability
 from pexmail.diff.versions import Version
 from pexmail.diff.words import TextDiff, diff_text
@@ -217,7 +217,7 @@ def compare(
         diff = LetterDiff(current, status, x, y)
         if x is not None and y is not None:
             diff.changes = letter_changes(a, x, b, y, run_date)
-        diff.changes += version_changes(a, b, current, (x, y), run_date)
+            diff.changes += version_changes(a, b, current, (x, y), run_date)
         for label, facts in _households(a, x, b, y, territory, cases, comparison.notes):
             diff.households.append(renderers.compare(x, y, label, facts))
         if status == "changed" and not diff.changes and not any(h.changed for h in diff.households):
@@ -402,7 +402,11 @@ def _visual(old: Side | None, new: Side | None) -> VisualDiff | None:
         return compare_pdfs(pdfs[0], pdfs[1])
     if pdfs[0] is None and pdfs[1] is None:
         return None
-    return compare_pages(
-        rasterise(pdfs[0]) if pdfs[0] is not None else [],
-        rasterise(pdfs[1]) if pdfs[1] is not None else [],
-    )
+    # a letter added or removed: its pages, each facing « no page », nothing to mark
+    old = rasterise(pdfs[0]) if pdfs[0] is not None else []
+    new = rasterise(pdfs[1]) if pdfs[1] is not None else []
+    pages = [
+        PagePair(i, old[i] if i < len(old) else None, new[i] if i < len(new) else None)
+        for i in range(max(len(old), len(new)))
+    ]
+    return VisualDiff(pages, len(old), len(new))

@@ -104,7 +104,7 @@ def _falc_lines(h: HouseholdDiff, personal: bool) -> list[str]:
 
 def _side_words(side: Side | None) -> str:
     if side is None:
-        return "absent"
+        return "no such letter"
     if side.refused:
         return f"refused ({side.refused})"
     if side.selected:
@@ -117,7 +117,13 @@ def _household_lines(h: HouseholdDiff, personal: bool = False) -> list[str]:
     if _side_words(h.before) != _side_words(h.after):
         lines.append(f"    {_side_words(h.before)} → {_side_words(h.after)}")
     rows = h.text.changed_rows
-    if rows:
+    if h.before is None or h.after is None:  # a letter added or removed: no edits to show
+        words = h.text.inserted_words + h.text.deleted_words
+        if rows:
+            lines.append(
+                f"    text: {len(rows)} paragraph(s), {words} words (the letter: see --html)"
+            )
+    elif rows:
         lines.append(
             f"    text: {len(rows)} paragraph(s) changed, "
             f"+{h.text.inserted_words} −{h.text.deleted_words} words"
@@ -136,7 +142,7 @@ def _household_lines(h: HouseholdDiff, personal: bool = False) -> list[str]:
     before, after = h.page_counts
     if before != after:
         lines.append(f"    pages: {before or '—'} → {after or '—'}")
-    if h.visual is not None and h.visual.changed:
+    if h.visual is not None and h.visual.regions:
         pages = ", ".join(map(str, h.visual.changed_pages))
         total = f" of {after}" if before == after and after else ""
         lines.append(f"    visual: {h.visual.regions} region(s) marked on page(s) {pages}{total}")
@@ -274,6 +280,10 @@ def _row_html(row: Row) -> str:
 
 
 def _text_html(h: HouseholdDiff) -> str:
+    if h.before is None or h.after is None:  # struck-through text is hard to read: plain
+        state = "only in the new version" if h.before is None else "only in the old version"
+        whole = "".join(f"<p>{escape(row.text())}</p>" for row in h.text.rows)
+        return f"<p>The whole letter, {state}:</p><div class='text'>{whole}</div>"
     if not h.text.changed:
         return "<p>The text is the same.</p>"
     changed = "".join(_row_html(row) for row in h.text.rows if row.changed)
@@ -331,16 +341,15 @@ def _facts_table(h: HouseholdDiff) -> str:
         if findings
         else ""
     )
+    note = (
+        '<p class="note">Readability facts are counted on the letter body (paragraphs and list '
+        "items, not headings or the contacts table). FALC guidance: short sentences, one idea each."
+    )
     if not isinstance(falc_a, FalcFacts) and not isinstance(falc_b, FalcFacts):
-        falc_list += (
-            '<p class="note">The FALC checker is not part of this pexmail build: '
-            "readability facts only.</p>"
-        )
+        note += " The FALC checker is not part of this pexmail build: readability facts only."
     return (
         "<table><thead><tr><th></th><th>Before</th><th>After</th></tr></thead>"
-        f"<tbody>{body}</tbody></table>{falc_list}"
-        '<p class="note">Readability facts are counted on the letter body (paragraphs and list '
-        "items, not headings or the contacts table). FALC guidance: short sentences, one idea each.</p>"
+        f"<tbody>{body}</tbody></table>{falc_list}{note}</p>"
     )
 
 
@@ -442,9 +451,22 @@ def html_report(comparison: Comparison) -> str:
             for x in c.catalog
         ]
         parts.append("</ul>")
+    seen: dict[tuple, str] = {}
     for diff in c.letters:
-        if diff.changed:
-            parts.append(_letter_html(diff))
+        if not diff.changed:
+            continue
+        key = _signature(diff)
+        if key in seen:  # one shared change: shown once, linked from the others
+            first = escape(seen[key])
+            parts.append(
+                f'<h2 id="{escape(diff.letter_id)}">{escape(_letter_head(diff).rsplit(" — ", 1)[0])} '
+                f'<span class="status {diff.status}">{diff.status}</span></h2>'
+                f"<p>{escape(diff.title)}</p>"
+                f'<p>The same changes as <a href="#{first}">{first}</a>, for the same household.</p>'
+            )
+            continue
+        seen[key] = diff.letter_id
+        parts.append(_letter_html(diff))
     if c.notes:
         parts.append("<h2>Notes</h2><ul>")
         parts += [f"<li>{escape(n)}</li>" for n in c.notes]
