@@ -206,9 +206,10 @@ def test_changed_qr_target(cli, repo, tmp_path):
         "url: https://www.youtube.com/watch?v=AAAAAAAAAAA",
     )
     html = tmp_path / "r.html"
-    result = run_diff(cli, repo, "drihl-cdp-social", html=html)
+    result = run_diff(cli, repo, "drihl-cdp-social", "--territory", "seine-saint-denis", html=html)
     assert result.exit_code == 1, result.output
     out = result.output
+    assert "sample household (Seine-Saint-Denis):" in out
     assert (
         "QR code: leads to https://www.youtube.com/watch?v=4og3KOPxOfw → "
         "https://www.youtube.com/watch?v=AAAAAAAAAAA"
