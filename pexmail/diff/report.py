@@ -241,7 +241,7 @@ th { background: #f3f3f3; }
 .text { border: 1px solid #ccc; border-radius: 6px; padding: 6px 12px; max-width: 900px; }
 .text p { margin: 6px 0; } .text p.same { color: #777; }
 del { background: #ffd4d4; color: #8a0010; text-decoration: line-through; }
-del + ins, ins + del { margin-left: 0.3em; }
+.adjacent { margin-left: 0.3em; }
 ins { background: #cfe7ff; color: #00357a; text-decoration: none; font-weight: 600; }
 p.whole-del { border-left: 4px solid {before}; padding-left: 8px; }
 p.whole-ins { border-left: 4px solid {after}; padding-left: 8px; }
@@ -258,15 +258,20 @@ details > summary { cursor: pointer; color: #333; }
 
 def _pieces_html(pieces: list) -> str:
     out = []
+    previous = Op.EQUAL
     for piece in pieces:
         core = piece.text.strip()
         if piece.op is Op.EQUAL or not core:
             out.append(escape(piece.text))
+            previous = Op.EQUAL
             continue
         lead = piece.text[: len(piece.text) - len(piece.text.lstrip())]
         trail = piece.text[len(piece.text.rstrip()) :]
         tag = "del" if piece.op is Op.DELETE else "ins"
-        out.append(f"{escape(lead)}<{tag}>{escape(core)}</{tag}>{escape(trail)}")
+        # a deletion right against an insertion: a gap, so they do not read as one word
+        adjacent = ' class="adjacent"' if previous is not Op.EQUAL and not lead else ""
+        out.append(f"{escape(lead)}<{tag}{adjacent}>{escape(core)}</{tag}>{escape(trail)}")
+        previous = Op.EQUAL if trail else piece.op
     return "".join(out)
 
 
