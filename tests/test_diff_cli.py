@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from pexmail.catalog import load_catalog
+from pexmail.diff.entries import letter_ids
 from tests.conftest import ROOT, RUN_DATE
 
 DATE = RUN_DATE.isoformat()
@@ -101,13 +103,6 @@ def parse_report(path: Path) -> _Report:
     return report
 
 
-def catalogue_size(catalog_file: Path) -> int:
-    """Letters and notices in a catalogue: the counts below follow the catalogue as it grows."""
-    from pexmail.catalog.load import load_catalog
-
-    return len(load_catalog(catalog_file).document.letters)
-
-
 def report_text(report: _Report) -> str:
     return " ".join("".join(report.text).split())
 
@@ -128,8 +123,8 @@ def test_changed_sentence_in_summary_report_and_pages(cli, repo, tmp_path):
     assert result.exit_code == 1, result.output
     out = result.output
     # whole-catalogue mode: only that letter changed
-    unchanged = catalogue_size(repo / "catalog.yaml") - 1
-    assert f"Letters: 1 changed, 0 added, 0 removed, {unchanged} unchanged." in out
+    others = len(letter_ids(load_catalog(repo / "catalog.yaml"))) - 1
+    assert f"Letters: 1 changed, 0 added, 0 removed, {others} unchanged." in out
     assert f"{ADIL} v1.0 — changed" in out
     assert "[-Souvent, ils-] {+Ils+} trouvent {+parfois+}" in out
     assert "calcul [-de la dette-]." in out
@@ -211,14 +206,17 @@ def test_changed_qr_target(cli, repo, tmp_path):
         "url: https://www.youtube.com/watch?v=AAAAAAAAAAA",
     )
     html = tmp_path / "r.html"
-    result = run_diff(cli, repo, "drihl-cdp-social", html=html)
+    result = run_diff(cli, repo, "drihl-cdp-social", "--territory", "seine-saint-denis", html=html)
     assert result.exit_code == 1, result.output
     out = result.output
+    assert "sample household (Seine-Saint-Denis):" in out
     assert (
         "QR code: leads to https://www.youtube.com/watch?v=4og3KOPxOfw → "
         "https://www.youtube.com/watch?v=AAAAAAAAAAA"
     ) in out
     assert "{+https://www.youtube.com/watch?v=AAAAAAAAAAA+}" in out
+    # the short address printed under the code was not updated: the reviewer is told
+    assert "the printed address « youtube.com/watch?v=4og3KOPxOfw » is not part" in out
     assert "visual:" in out  # the code itself is drawn differently
     text = report_text(parse_report(html))
     assert "leads to https://www.youtube.com/watch?v=4og3KOPxOfw" in text
@@ -288,19 +286,21 @@ def test_template_files_and_catalog_files(cli, repo, tmp_path):
     copy = tmp_path / "copy"
     for name in ("templates", "contacts"):
         shutil.copytree(repo / name, copy / name)
-    text = (repo / "catalog.yaml").read_text(encoding="utf-8")
-    start = text.index("  - id: drihl-cdp-private-over-10000")
+    lines = (repo / "catalog.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+    start = lines.index("  - id: drihl-cdp-private-over-10000\n")
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith("    ") or not lines[end].strip()):
+        end += 1
+    text = "".join(lines[:start] + lines[end:])
     (copy / "catalog.yaml").write_text(
-        text[:start].replace("debt: {min: 7000, max: 10000}", "debt: {min: 7000}"),
-        encoding="utf-8",
+        text.replace("debt: {min: 7000, max: 10000}", "debt: {min: 7000}"), encoding="utf-8"
     )
     result = cli("diff", "--catalogs", repo / "catalog.yaml", copy / "catalog.yaml", "--date", DATE)
     assert result.exit_code == 1, result.output
     assert "drihl-cdp-private-over-10000 v1.0 — removed" in result.output
     assert "from 7 000 € to under 10 000 € → 7 000 € or more" in result.output
-    before, after = catalogue_size(repo / "catalog.yaml"), catalogue_size(copy / "catalog.yaml")
-    removed, unchanged = before - after, after - 1
-    assert f"Letters: 1 changed, 0 added, {removed} removed, {unchanged} unchanged." in result.output
+    others = len(letter_ids(load_catalog(repo / "catalog.yaml"))) - 2
+    assert f"Letters: 1 changed, 0 added, 1 removed, {others} unchanged." in result.output
 
 
 def test_errors_exit_2(cli, repo, tmp_path):
@@ -321,3 +321,76 @@ def test_errors_exit_2(cli, repo, tmp_path):
     result = run_diff(cli, repo)
     assert result.exit_code == 2
     assert "min must be lower than max" in result.output
+
+
+def test_a_later_version_of_a_letter_is_a_change(cli, repo):
+    """A v1.1 that starts after the run date still fails the gate, and --date shows it."""
+    catalog = repo / "catalog.yaml"
+    text = catalog.read_text(encoding="utf-8")
+    start = text.index("  - id: drihl-cdp-social")
+    end = text.index("  - id: drihl-cdp-private-under-3000")
+    entry = text[start:end]
+    newer = (
+        entry.replace('version: "1.0"', 'version: "1.1"')
+        .replace("valid_from: 2026-01-01", "valid_from: 2027-01-01")
+        .replace("legal_basis: &cdp_basis", "legal_basis:")
+    )
+    # anchors are defined once: the new version repeats the legal basis by reference
+    newer = (
+        newer[: newer.index("legal_basis:")]
+        + "legal_basis: *cdp_basis\n"
+        + newer[newer.index("    contacts:") :]
+    )
+    older = entry.replace(
+        "valid_from: 2026-01-01", "valid_from: 2026-01-01\n    valid_until: 2026-12-31"
+    )
+    catalog.write_text(text[:start] + older + newer + text[end:], encoding="utf-8")
+
+    result = run_diff(cli, repo, "drihl-cdp-social")
+    assert result.exit_code == 1, result.output
+    assert "valid until no end → 2026-12-31" in result.output
+    assert (
+        "versions: v1.1 added (valid from 2027-01-01; not in force on 2026-11-23: "
+        "see it with --date 2027-01-01)"
+    ) in result.output
+
+    later = cli("diff", "drihl-cdp-social", "--catalog", catalog, "--date", "2027-01-04")
+    assert later.exit_code == 1, later.output
+    assert "drihl-cdp-social v1.0 → v1.1 — changed" in later.output
+    assert "version: 1.0 → 1.1" in later.output
+    # the reference printed on the letter names the version: the tenant's text shows it
+    assert "[-v1.0-]{+v1.1+}" in later.output
+
+
+def test_letters_changed_the_same_way_are_listed_once(cli, repo):
+    edit(repo / "contacts/paris.yaml", '"08 05 16 00 75"', '"08 05 16 00 99"')
+    result = run_diff(cli, repo)
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "contact directories: changed paris-adil75" in out
+    assert (
+        "drihl-cdp-private-7000-10000 v1.0 — changed: the same changes as drihl-cdp-private-adil"
+        in out
+    )
+    # every letter printing the ADIL changed, and only those; the change is told once
+    catalog = load_catalog(repo / "catalog.yaml")
+    printing = {x.id for x in catalog.letters if "adil" in x.contacts}
+    assert printing >= {ADIL, "drihl-cdp-private-7000-10000", "drihl-cdp-private-over-10000"}
+    others = len(letter_ids(catalog)) - len(printing)
+    assert f"Letters: {len(printing)} changed, 0 added, 0 removed, {others} unchanged." in out
+    assert out.count("phone 08 05 16 00 75") < len(printing)
+
+
+def test_falc_findings_before_and_after(cli, repo):
+    """With the FALC checker in the build, a long sentence shows as a new finding."""
+    pytest.importorskip("pexmail.falc.gate", reason="the FALC checker is not in this build")
+    long_sentence = (
+        "Ils trouvent parfois une erreur dans le calcul de la dette, car le propriétaire a pu "
+        "compter des frais qui ne sont pas dus, des charges déjà payées ou des pénalités que la "
+        "loi interdit de vous demander dans ce cas précis."
+    )
+    edit(repo / ADIL_TEMPLATE, OLD_SENTENCE, long_sentence)
+    result = run_diff(cli, repo, ADIL)
+    assert result.exit_code == 1, result.output
+    assert "FALC: " in result.output
+    assert re.search(r"new (error|warning) sentence-length", result.output)

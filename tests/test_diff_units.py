@@ -121,3 +121,64 @@ def test_visual_diff_marks_a_moved_paragraph_where_it_left_and_arrived():
 def test_identical_pages_have_no_region():
     page = _page([(40, "Same"), (80, "Lines")])
     assert not compare_pages([page], [page.copy()]).changed
+
+
+def test_entry_changes_in_words_for_facts_contacts_validity_and_qr(catalog, catalog_copy):
+    """Catalogue edits → sentences a reviewer reads, without rendering anything."""
+    from datetime import date
+
+    from pexmail.catalog import load_catalog
+    from pexmail.diff.entries import catalog_changes, letter_changes, pick
+
+    text = catalog_copy.read_text(encoding="utf-8")
+    text = text.replace("    text: 6 semaines\n", "    text: 8 semaines\n", 1)
+    text = text.replace(
+        "printed_url: youtube.com/watch?v=4og3KOPxOfw", "printed_url: youtu.be/4og3KOPxOfw"
+    )
+    text = text.replace(
+        "    contacts: [adil, social_services, fsl, prevention_line]",
+        "    contacts: [social_services, adil, fsl, prevention_line]",
+    )
+    text = text.replace(
+        '      html: letters/drihl/cdp-private-adil.html.j2\n    version: "1.0"\n'
+        "    valid_from: 2026-01-01\n",
+        '      html: letters/drihl/cdp-private-adil.html.j2\n    version: "1.0"\n'
+        "    valid_from: 2026-01-01\n    valid_until: 2026-11-30\n",
+    )
+    catalog_copy.write_text(text, encoding="utf-8")
+    directory = catalog_copy.parent / "contacts/paris.yaml"
+    directory.write_text(
+        directory.read_text(encoding="utf-8").replace(
+            "address: 46 bis, boulevard Edgar-Quinet, 75014 Paris",
+            "address: 1, rue de l'Exemple, 75014 Paris",
+        ),
+        encoding="utf-8",
+    )
+    after = load_catalog(catalog_copy)
+    on = date(2026, 11, 23)
+    letter = "drihl-cdp-private-adil"
+    changes = [
+        str(c)
+        for c in letter_changes(
+            catalog, pick(catalog, letter, on), after, pick(after, letter, on), on
+        )
+    ]
+    assert "validity: valid until no end → 2026-11-30" in changes
+    assert (
+        "contacts: order adil, social_services, fsl, prevention_line → "
+        "social_services, adil, fsl, prevention_line; to call first: adil → social_services"
+    ) in changes
+    assert (
+        "QR code: printed url « youtube.com/watch?v=4og3KOPxOfw » → « youtu.be/4og3KOPxOfw »"
+        in changes
+    )
+    assert any(
+        c.startswith("contacts: ADIL de Paris (ADIL 75) [paris-adil75]: address « 46 bis")
+        and c.endswith("→ « 1, rue de l'Exemple, 75014 Paris »")
+        for c in changes
+    ), changes
+    assert "legal facts: cdp_delay on 2026-11-23: prints « 6 semaines » → « 8 semaines »" in changes
+    whole = [str(c) for c in catalog_changes(catalog, after)]
+    assert any(c.startswith("legal facts: cdp_delay: « 6 semaines »") for c in whole), whole
+    assert "qr: QR target dihal-video-audience: printed_url changed" in whole
+    assert "contact directories: changed paris-adil75" in whole

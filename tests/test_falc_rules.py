@@ -216,6 +216,8 @@ def test_the_households_own_data_is_never_judged_as_vocabulary(catalog):
     data = frozenset(fold(w) for w in ("OPH", "SCI", "DURAND-LEBLANC", "Xylophagiaque"))
     kept = check_text(text, config, data).findings
     assert not [f for f in kept if f.rule in {"acronym", "capitals", "rare-word"}], kept
+
+
 def test_layout_facts_come_from_weasyprint_computed_styles(catalog):
     from weasyprint import HTML
 

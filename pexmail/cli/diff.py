@@ -101,7 +101,7 @@ def diff_command(
     Exit codes: 0 identical, 1 different, 2 error (usable as a CI gate).
 
     \b
-    Examples:
+    Example:
       pexmail diff                                  last commit vs working tree
       pexmail diff drihl-cdp-social --from v1.2 --to HEAD --html review.html
       pexmail diff --catalogs old/catalog.yaml catalog.yaml

@@ -22,8 +22,15 @@ from pathlib import Path
 from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Letter
 from pexmail.catalog.select import unmet
-from pexmail.diff.entries import Change, catalog_changes, letter_changes, letter_ids, pick
-from pexmail.diff.pages import VisualDiff, compare_pages, compare_pdfs, rasterise
+from pexmail.diff.entries import (
+    Change,
+    catalog_changes,
+    letter_changes,
+    letter_ids,
+    pick,
+    version_changes,
+)
+from pexmail.diff.pages import PagePair, VisualDiff, compare_pdfs, rasterise
 from pexmail.diff.text import Readability, page_text, readability
 from pexmail.diff.versions import Version
 from pexmail.diff.words import TextDiff, diff_text
@@ -36,12 +43,47 @@ from pexmail.render.preflight import letter_territories, sample_facts
 MAX_CASES = 5  # households per letter: a review shows a few, not a batch
 
 
+@dataclass(frozen=True)
+class FalcFacts:
+    """The FALC checker's verdict on one rendered letter, when the checker is installed."""
+
+    findings: tuple[tuple[str, str, str], ...]  # (level, rule, excerpt), reading order
+    scores: tuple[tuple[str, float], ...]  # (name, value): Kandel-Moles, LIX
+
+    def count(self, level: str) -> int:
+        return sum(1 for f in self.findings if f[0] == level)
+
+
+def falc_facts(prepared: PreparedLetter, catalog: Catalog) -> FalcFacts | str | None:
+    """FALC findings and scores from ``pexmail.falc`` (``pexmail check``), if this build has it.
+
+    None when it has not (the readability facts stand alone); a message when it failed.
+    """
+    try:
+        from pexmail.falc.gate import check_prepared  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    config = getattr(catalog.document, "falc", None)
+    if config is None:
+        return None
+    try:
+        check = check_prepared(prepared, config)
+    except Exception as exc:  # a checker's failure must not hide the diff itself
+        return f"FALC check failed: {type(exc).__name__}: {exc}"
+    findings = tuple((f.level, f.rule, " ".join(str(f.excerpt).split())) for f in check.findings)
+    scores: tuple[tuple[str, float], ...] = ()
+    if check.scores is not None:
+        scores = (("Kandel-Moles", check.scores.kandel_moles), ("LIX", check.scores.lix))
+    return FalcFacts(findings, scores)
+
+
 @dataclass
 class Side:
     """One version of a letter rendered for one household."""
 
     text: str = ""
     readability: Readability | None = None
+    falc: FalcFacts | str | None = None  # see falc_facts
     pdf: bytes | None = None
     pages: int | None = None
     key: str = ""  # same key, same PDF
@@ -107,6 +149,7 @@ class Comparison:
     catalog: list[Change]
     letters: list[LetterDiff]
     notes: list[str] = field(default_factory=list)
+    personal: bool = False  # rendered for real households: the text holds personal data
 
     @property
     def changed(self) -> bool:
@@ -164,6 +207,7 @@ def compare(
         [],
     )
     cases: list[Case] | None = None
+    comparison.personal = case_file is not None
     if case_file is not None:
         cases = _read_cases(case_file, b, run_date, comparison.notes)
     renderers = _Renderers(a, b, run_date)
@@ -173,6 +217,7 @@ def compare(
         diff = LetterDiff(current, status, x, y)
         if x is not None and y is not None:
             diff.changes = letter_changes(a, x, b, y, run_date)
+            diff.changes += version_changes(a, b, current, (x, y), run_date)
         for label, facts in _households(a, x, b, y, territory, cases, comparison.notes):
             diff.households.append(renderers.compare(x, y, label, facts))
         if status == "changed" and not diff.changes and not any(h.changed for h in diff.households):
@@ -313,6 +358,7 @@ class _Renderers:
             text += f"\n[Code QR → {qr['url']}]"  # where the code leads is part of what is read
         result.text = text
         result.readability = readability(str(prepared.parts.body))
+        result.falc = falc_facts(prepared, self.catalogs[side])
         result.key = hashlib.sha256(
             "\0".join([html, str(qr.get("url", "")), self.assets(side)]).encode()
         ).hexdigest()
@@ -356,7 +402,11 @@ def _visual(old: Side | None, new: Side | None) -> VisualDiff | None:
         return compare_pdfs(pdfs[0], pdfs[1])
     if pdfs[0] is None and pdfs[1] is None:
         return None
-    return compare_pages(
-        rasterise(pdfs[0]) if pdfs[0] is not None else [],
-        rasterise(pdfs[1]) if pdfs[1] is not None else [],
-    )
+    # a letter added or removed: its pages, each facing « no page », nothing to mark
+    old = rasterise(pdfs[0]) if pdfs[0] is not None else []
+    new = rasterise(pdfs[1]) if pdfs[1] is not None else []
+    pages = [
+        PagePair(i, old[i] if i < len(old) else None, new[i] if i < len(new) else None)
+        for i in range(max(len(old), len(new)))
+    ]
+    return VisualDiff(pages, len(old), len(new))

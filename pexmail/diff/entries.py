@@ -43,6 +43,42 @@ def letter_ids(catalog: Catalog) -> list[str]:
     return list(dict.fromkeys(x.id for x in catalog.letters))
 
 
+def version_changes(
+    before: Catalog,
+    after: Catalog,
+    letter_id: str,
+    shown: tuple[Letter | None, Letter | None],
+    on: date,
+) -> list[Change]:
+    """Versions of the letter other than the one compared: added, removed or edited.
+
+    A diff renders the version in force at the run date; a new version that starts
+    later must still show (and make the diff fail a CI gate)."""
+    old = {x.version: x for x in before.letters if x.id == letter_id}
+    new = {x.version: x for x in after.letters if x.id == letter_id}
+    compared = {x.version for x in shown if x is not None}
+    changes: list[Change] = []
+    for version in [*old, *(v for v in new if v not in old)]:
+        if version in compared and version in old and version in new:
+            continue
+        x, y = old.get(version), new.get(version)
+        if x == y:
+            continue
+        letter = y or x
+        assert letter is not None
+        period = f"valid from {letter.valid_from}" + (
+            f" until {letter.valid_until}" if letter.valid_until else ""
+        )
+        hint = (
+            ""
+            if letter.in_force(on)
+            else f"; not in force on {on}: see it with --date {letter.valid_from}"
+        )
+        state = "added" if x is None else "removed" if y is None else "changed"
+        changes.append(Change("versions", f"v{version} {state} ({period}{hint})"))
+    return changes
+
+
 # --- words for values -----------------------------------------------------------
 
 
@@ -204,6 +240,14 @@ def qr_changes(before: Catalog, a: Letter, after: Catalog, b: Letter) -> list[Ch
     changes = []
     if x.url != y.url:
         changes.append(Change("QR code", f"leads to {x.url} → {y.url}"))
+        if y.printed_url.removeprefix("www.") not in y.url:
+            # the tenant who cannot scan types the printed address: it must lead there too
+            changes.append(
+                Change(
+                    "QR code",
+                    f"check: the printed address « {y.printed_url} » is not part of the new URL",
+                )
+            )
     for name in ("caption", "printed_url", "title"):
         if getattr(x, name) != getattr(y, name):
             label = name.replace("_", " ")
@@ -256,8 +300,7 @@ def _entries(
 
 
 def _entry_label(catalog: Catalog, entry: ContactEntry) -> str:
-    kind = catalog.document.contacts.kinds.get(entry.kind, entry.kind)
-    return f"{kind} — {entry.name} [{entry.id}]"
+    return f"{entry.name} [{entry.id}]"
 
 
 def _phones(entry: ContactEntry) -> list[str]:
@@ -285,13 +328,14 @@ def directory_changes(
             continue
         label = _entry_label(after, new)
         if _phones(old) != _phones(new):
-            changes.append(
-                Change(
-                    "contacts",
-                    f"{label}: phone {', '.join(_phones(old)) or '(none)'} → "
-                    f"{', '.join(_phones(new)) or '(none)'}",
-                )
+            gone = [p for p in _phones(old) if p not in _phones(new)]
+            came = [p for p in _phones(new) if p not in _phones(old)]
+            text = (
+                f"phone {', '.join(gone) or '(none)'} → {', '.join(came) or '(none)'}"
+                if gone or came
+                else f"phones reordered: {', '.join(_phones(new))}"
             )
+            changes.append(Change("contacts", f"{label}: {text}"))
         for name in ("kind", "name", "address", "email", "url", "hours", "serves", "note"):
             if getattr(old, name) != getattr(new, name):
                 changes.append(

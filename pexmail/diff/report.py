@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from pexmail.diff.compare import Comparison, HouseholdDiff, LetterDiff, Side
+from pexmail.diff.compare import Comparison, FalcFacts, HouseholdDiff, LetterDiff, Side
 from pexmail.diff.pages import AFTER_COLOUR, BEFORE_COLOUR, png_data_uri
 from pexmail.diff.text import Readability
 from pexmail.diff.words import Op, Row, excerpt
@@ -58,9 +58,53 @@ def _readability_line(h: HouseholdDiff) -> str | None:
     )
 
 
+def _falc_of(side: Side | None) -> FalcFacts | str | None:
+    return side.falc if side is not None else None
+
+
+def _falc_counts(falc: FalcFacts | str | None) -> str:
+    if not isinstance(falc, FalcFacts):
+        return "—"
+    return f"{falc.count('error')} error(s), {falc.count('warning')} warning(s)"
+
+
+def _falc_lines(h: HouseholdDiff, personal: bool) -> list[str]:
+    """FALC findings before → after, when the checker is part of this build."""
+    a, b = _falc_of(h.before), _falc_of(h.after)
+    lines = [f"FALC: {x}" for x in (a, b) if isinstance(x, str)]
+    if not isinstance(a, FalcFacts) and not isinstance(b, FalcFacts):
+        return lines
+    if a == b:
+        return lines
+    lines.append(f"FALC: {_falc_counts(a)} → {_falc_counts(b)}")
+    old = a.findings if isinstance(a, FalcFacts) else ()
+    new = b.findings if isinstance(b, FalcFacts) else ()
+    for word, found in (
+        ("fixed", [f for f in old if f not in new]),
+        ("new", [f for f in new if f not in old]),
+    ):
+        for level, rule, text in found[:5]:
+            # excerpts come from the letter: with --case they may hold a household's data
+            shown = "" if personal else f": « {text[:70]} »"
+            lines.append(f"  {word} {level} {rule}{shown}")
+        if len(found) > 5:
+            lines.append(f"  … {len(found) - 5} more {word}")
+    scores_a = dict(a.scores) if isinstance(a, FalcFacts) else {}
+    scores_b = dict(b.scores) if isinstance(b, FalcFacts) else {}
+    if scores_a != scores_b:
+        lines.append(
+            "scores: "
+            + ", ".join(
+                f"{name} {scores_a.get(name, '—')} → {scores_b.get(name, '—')}"
+                for name in dict.fromkeys([*scores_a, *scores_b])
+            )
+        )
+    return lines
+
+
 def _side_words(side: Side | None) -> str:
     if side is None:
-        return "absent"
+        return "no such letter"
     if side.refused:
         return f"refused ({side.refused})"
     if side.selected:
@@ -68,27 +112,37 @@ def _side_words(side: Side | None) -> str:
     return "sent"
 
 
-def _household_lines(h: HouseholdDiff) -> list[str]:
+def _household_lines(h: HouseholdDiff, personal: bool = False) -> list[str]:
     lines = [f"  {h.label}:"]
     if _side_words(h.before) != _side_words(h.after):
         lines.append(f"    {_side_words(h.before)} → {_side_words(h.after)}")
     rows = h.text.changed_rows
-    if rows:
+    if h.before is None or h.after is None:  # a letter added or removed: no edits to show
+        words = h.text.inserted_words + h.text.deleted_words
+        if rows:
+            lines.append(
+                f"    text: {len(rows)} paragraph(s), {words} words (the letter: see --html)"
+            )
+    elif rows:
         lines.append(
             f"    text: {len(rows)} paragraph(s) changed, "
             f"+{h.text.inserted_words} −{h.text.deleted_words} words"
         )
-        for row in rows[:SUMMARY_ROWS]:
-            lines.append("      " + _mark(excerpt(row)))
-        if len(rows) > SUMMARY_ROWS:
-            lines.append(f"      … and {len(rows) - SUMMARY_ROWS} more (see --html)")
+        if personal:
+            lines.append("      (a household's letter: the words are in the --html report only)")
+        else:
+            for row in rows[:SUMMARY_ROWS]:
+                lines.append("      " + _mark(excerpt(row)))
+            if len(rows) > SUMMARY_ROWS:
+                lines.append(f"      … and {len(rows) - SUMMARY_ROWS} more (see --html)")
     readability = _readability_line(h)
     if readability:
         lines.append("    " + readability)
+    lines += ["    " + line for line in _falc_lines(h, personal)]
     before, after = h.page_counts
     if before != after:
         lines.append(f"    pages: {before or '—'} → {after or '—'}")
-    if h.visual is not None and h.visual.changed:
+    if h.visual is not None and h.visual.regions:
         pages = ", ".join(map(str, h.visual.changed_pages))
         total = f" of {after}" if before == after and after else ""
         lines.append(f"    visual: {h.visual.regions} region(s) marked on page(s) {pages}{total}")
@@ -102,6 +156,23 @@ def _letter_head(diff: LetterDiff) -> str:
     else:
         version = f"v{(a or b).version}"  # type: ignore[union-attr]
     return f"{diff.letter_id} {version} — {diff.status}"
+
+
+def _signature(diff: LetterDiff) -> tuple:
+    """Equal for two letters that changed in the same way (same entry changes, same edits)."""
+    return (
+        diff.status,
+        tuple(str(c) for c in diff.changes),
+        tuple(
+            (
+                h.label,
+                h.text.signature(),
+                _side_words(h.before),
+                _side_words(h.after),
+            )
+            for h in diff.households
+        ),
+    )
 
 
 def summary(comparison: Comparison) -> str:
@@ -121,15 +192,21 @@ def summary(comparison: Comparison) -> str:
         lines.append("")
         lines.append("Catalogue:")
         lines += [f"  • {change}" for change in c.catalog]
+    seen: dict[tuple, str] = {}
     for diff in c.letters:
         if not diff.changed:
             continue
         lines.append("")
+        key = _signature(diff)
+        if key in seen:  # a shared partial or contact changed: say it once
+            lines.append(f"{_letter_head(diff)}: the same changes as {seen[key]}")
+            continue
+        seen[key] = diff.letter_id
         lines.append(_letter_head(diff))
         lines += [f"  • {change}" for change in diff.changes]
         for household in diff.households:
             if household.changed or diff.status != "changed":
-                lines += _household_lines(household)
+                lines += _household_lines(household, c.personal)
     if c.letter_id is None:
         counts = {s: len(c.by_status(s)) for s in ("changed", "added", "removed", "unchanged")}
         lines.append("")
@@ -164,6 +241,7 @@ th { background: #f3f3f3; }
 .text { border: 1px solid #ccc; border-radius: 6px; padding: 6px 12px; max-width: 900px; }
 .text p { margin: 6px 0; } .text p.same { color: #777; }
 del { background: #ffd4d4; color: #8a0010; text-decoration: line-through; }
+.adjacent { margin-left: 0.3em; }
 ins { background: #cfe7ff; color: #00357a; text-decoration: none; font-weight: 600; }
 p.whole-del { border-left: 4px solid {before}; padding-left: 8px; }
 p.whole-ins { border-left: 4px solid {after}; padding-left: 8px; }
@@ -180,15 +258,20 @@ details > summary { cursor: pointer; color: #333; }
 
 def _pieces_html(pieces: list) -> str:
     out = []
+    previous = Op.EQUAL
     for piece in pieces:
         core = piece.text.strip()
         if piece.op is Op.EQUAL or not core:
             out.append(escape(piece.text))
+            previous = Op.EQUAL
             continue
         lead = piece.text[: len(piece.text) - len(piece.text.lstrip())]
         trail = piece.text[len(piece.text.rstrip()) :]
         tag = "del" if piece.op is Op.DELETE else "ins"
-        out.append(f"{escape(lead)}<{tag}>{escape(core)}</{tag}>{escape(trail)}")
+        # a deletion right against an insertion: a gap, so they do not read as one word
+        adjacent = ' class="adjacent"' if previous is not Op.EQUAL and not lead else ""
+        out.append(f"{escape(lead)}<{tag}{adjacent}>{escape(core)}</{tag}>{escape(trail)}")
+        previous = Op.EQUAL if trail else piece.op
     return "".join(out)
 
 
@@ -202,6 +285,10 @@ def _row_html(row: Row) -> str:
 
 
 def _text_html(h: HouseholdDiff) -> str:
+    if h.before is None or h.after is None:  # struck-through text is hard to read: plain
+        state = "only in the new version" if h.before is None else "only in the old version"
+        whole = "".join(f"<p>{escape(row.text())}</p>" for row in h.text.rows)
+        return f"<p>The whole letter, {state}:</p><div class='text'>{whole}</div>"
     if not h.text.changed:
         return "<p>The text is the same.</p>"
     changed = "".join(_row_html(row) for row in h.text.rows if row.changed)
@@ -232,6 +319,16 @@ def _facts_table(h: HouseholdDiff) -> str:
         f"<tr><th>{label}</th><td>{cell(a, name)}</td><td>{cell(b, name)}</td></tr>"
         for label, name in rows
     )
+    falc_a, falc_b = _falc_of(h.before), _falc_of(h.after)
+    if isinstance(falc_a, FalcFacts) or isinstance(falc_b, FalcFacts):
+        body += (
+            f"<tr><th>FALC findings</th><td>{escape(_falc_counts(falc_a))}</td>"
+            f"<td>{escape(_falc_counts(falc_b))}</td></tr>"
+        )
+        for name in ("Kandel-Moles", "LIX"):
+            x = dict(falc_a.scores).get(name, "—") if isinstance(falc_a, FalcFacts) else "—"
+            y = dict(falc_b.scores).get(name, "—") if isinstance(falc_b, FalcFacts) else "—"
+            body += f"<tr><th>{name} score</th><td>{x}</td><td>{y}</td></tr>"
     pages_a, pages_b = h.page_counts
     body += (
         f"<tr><th>Pages</th><td>{pages_a if pages_a is not None else '—'}</td>"
@@ -243,11 +340,21 @@ def _facts_table(h: HouseholdDiff) -> str:
         f"<tr><th>Letter goes out</th><td>{escape(_side_words(h.before))}</td>"
         f"<td>{escape(_side_words(h.after))}</td></tr>"
     )
+    findings = _falc_lines(h, personal=False)
+    falc_list = (
+        "<ul class='changes'>" + "".join(f"<li>{escape(x)}</li>" for x in findings) + "</ul>"
+        if findings
+        else ""
+    )
+    note = (
+        '<p class="note">Readability facts are counted on the letter body (paragraphs and list '
+        "items, not headings or the contacts table). FALC guidance: short sentences, one idea each."
+    )
+    if not isinstance(falc_a, FalcFacts) and not isinstance(falc_b, FalcFacts):
+        note += " The FALC checker is not part of this pexmail build: readability facts only."
     return (
         "<table><thead><tr><th></th><th>Before</th><th>After</th></tr></thead>"
-        f"<tbody>{body}</tbody></table>"
-        '<p class="note">Readability facts are counted on the letter body (paragraphs and list '
-        "items, not headings or the contacts table). FALC guidance: short sentences, one idea each.</p>"
+        f"<tbody>{body}</tbody></table>{falc_list}{note}</p>"
     )
 
 
@@ -349,9 +456,22 @@ def html_report(comparison: Comparison) -> str:
             for x in c.catalog
         ]
         parts.append("</ul>")
+    seen: dict[tuple, str] = {}
     for diff in c.letters:
-        if diff.changed:
-            parts.append(_letter_html(diff))
+        if not diff.changed:
+            continue
+        key = _signature(diff)
+        if key in seen:  # one shared change: shown once, linked from the others
+            first = escape(seen[key])
+            parts.append(
+                f'<h2 id="{escape(diff.letter_id)}">{escape(_letter_head(diff).rsplit(" — ", 1)[0])} '
+                f'<span class="status {diff.status}">{diff.status}</span></h2>'
+                f"<p>{escape(diff.title)}</p>"
+                f'<p>The same changes as <a href="#{first}">{first}</a>, for the same household.</p>'
+            )
+            continue
+        seen[key] = diff.letter_id
+        parts.append(_letter_html(diff))
     if c.notes:
         parts.append("<h2>Notes</h2><ul>")
         parts += [f"<li>{escape(n)}</li>" for n in c.notes]

@@ -31,7 +31,7 @@ _ADDRESS = (
     r"|[^\W\d_][\w-]*\.(?:fr|com|org|gouv\.fr|net|eu)\b"  # bare host name
 )
 _NUMBER = r"\d+(?:[\u00a0\u202f]\d+)*(?:[,.]\d+)?(?:er|ème|e)?\b"
-_WORD = r"[^\W\d_][\w°]*(?:[-'’][\w°]+)*"
+_WORD = r"[^\W\d_][\w°]*(?:[-'’][\w°]+)*(?:\.\d+)*"  # « v1.0 » is one word
 _TOKEN = re.compile(
     rf"(?P<paragraph>\n)|(?P<space>[^\S\n]+)|(?P<elision>{_ELISION})|(?P<address>{_ADDRESS})"
     rf"|(?P<number>{_NUMBER})|(?P<word>{_WORD})|(?P<mark>\S)",
@@ -173,6 +173,9 @@ def _word_rows(before: Sequence[str], after: Sequence[str]) -> list[Row]:
     return builder.finish()
 
 
+_CLOSING = frozenset(".,;:!?…)]»")  # marks written against the word before them
+
+
 class _RowBuilder:
     """Rows follow the new text's paragraphs; a paragraph wholly removed keeps its own row."""
 
@@ -184,7 +187,8 @@ class _RowBuilder:
         if (
             op is Op.DELETE
             and tokens
-            and tokens[0].is_word
+            and tokens[0].kind != "paragraph"
+            and tokens[0].text not in _CLOSING
             and self.pieces
             and self.pieces[-1].op is Op.EQUAL
             and not self.pieces[-1].text[-1:].isspace()
