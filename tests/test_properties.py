@@ -39,6 +39,7 @@ BATCH = settings(
 COLUMNS = EXPLOC_HEADER.split(";")
 CODES = {
     "ragged_row",
+    "unclosed_quote",
     "required",
     "nul_byte",
     "encoding",
