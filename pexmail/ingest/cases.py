@@ -127,19 +127,42 @@ def read_cases(
         row = 1  # as a spreadsheet numbers rows: the header is row 1
         try:
             next(reader)  # the header, already matched
+            line = reader.line_num
             for values in reader:
                 row += 1
+                first_line, line = line + 1, reader.line_num
                 if not values or all(not v.strip() for v in values):
                     stats.blank_lines += 1
                     continue
                 stats.rows += 1
-                yield convert(values, row)
+                record = convert(values, row)
+                if line > first_line and isinstance(record, Rejection):
+                    record = _spanning(record, first_line, line)
+                yield record
         except csv.Error as exc:
             stats.error = (
                 f"reading stopped after row {row}: {exc} (a quoted field is probably never closed)"
             )
         except UnicodeError as exc:  # only possible with an explicitly wrong UTF-16 choice
             stats.error = f"reading stopped after row {row}: cannot decode ({exc.reason})"
+
+
+def _spanning(rejection: Rejection, first: int, last: int) -> Rejection:
+    """A rejected row read from several lines of the file: most often a quote never closed,
+    which swallows the lines after it. Say so, with the lines, so none is lost unseen."""
+    problems = tuple(
+        Problem(
+            p.column,
+            "unclosed_quote",
+            f"was read from lines {first} to {last} of the file: a quote opened in this row "
+            f"is probably never closed, so the {last - first} line(s) after it were read into "
+            "it; close the quote and run the file again",
+        )
+        if p.code == "ragged_row"
+        else p
+        for p in rejection.problems
+    )
+    return Rejection(rejection.location, problems)
 
 
 _Spec = tuple[str, int | None, str | None, str, Callable[[str], object], bool, str]
@@ -272,10 +295,14 @@ class _RowConverter:
                         f"covers ({covered})",
                     )
                 )
+        name_headers = {
+            columns.header_of(n) for n in ("family_name", "full_name") if n in columns.positions
+        }
         if (
             "family_name" not in parsed
             and "full_name" not in parsed
-            and not any(p.code == "required" for p in problems)
+            # A name column already rejected (control character, too long...) says it all.
+            and not any(p.code == "required" or p.column in name_headers for p in problems)
         ):
             problems.append(Problem(None, "required", "no family name: the name columns are empty"))
         if problems:

@@ -30,7 +30,11 @@ EARLIEST_DATE = date(1950, 1, 1)
 
 _WHITESPACE = re.compile(r"\s+")
 # One scan finds anything a letter cannot hold; the reason is worked out only then.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\udc80-\udcff]")
+# Bidirectional overrides and isolates (U+202A-202E, U+2066-2069) are invisible and
+# reorder the text around them: a name could make a printed amount or date read backwards.
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
+)
 
 
 def clean_text(raw: str, *, max_length: int = MAX_TEXT) -> str:
