@@ -55,6 +55,7 @@ from pexmail.output.manifest import (
 )
 from pexmail.output.printfile import merge_pdfs
 from pexmail.render.cover import render_cover
+from pexmail.render.engine import DEFAULT_ENGINE
 from pexmail.render.letter import FORMATS, LetterRenderer, PreparedLetter, Refused, RenderedLetter
 
 Progress = Callable[[str, int, int | None], None]
@@ -65,6 +66,7 @@ class BatchOptions:
     run_date: date
     formats: tuple[str, ...] = FORMATS
     pdf_variant: str | None = None
+    engine: str = DEFAULT_ENGINE  # PDF engine: "weasyprint" or "typst"
     source: str | None = None
     encoding: str | None = None
     ledger: Path | None = None  # default: next to the output folder
@@ -162,7 +164,7 @@ class _Batch:
         self.options = options
         self.report = report
         self.renderer = LetterRenderer(
-            catalog, options.run_date, options.formats, options.pdf_variant
+            catalog, options.run_date, options.formats, options.pdf_variant, options.engine
         )
         # Figures and small lists only: rows, documents and decisions stream to files.
         self.refused: list[Suppression] = []
@@ -691,7 +693,11 @@ def _summary(
             "path": str(batch.ledger.path) if batch.ledger else None,
             "run_id": batch.run_id,
         },
-        "options": {"formats": list(options.formats), "pdf_variant": options.pdf_variant},
+        "options": {
+            "formats": list(options.formats),
+            "pdf_variant": options.pdf_variant,
+            "engine": options.engine,
+        },
         "files": files,
         "rows": totals,
         "households": {

@@ -18,6 +18,7 @@ from pexmail.errors import RenderError, TemplateError
 from pexmail.model import Case
 from pexmail.render.address import AddressError
 from pexmail.render.context import build_context
+from pexmail.render.engine import DEFAULT_ENGINE, PdfEngine, check_variant, make_pdf_engine
 from pexmail.render.qr import QrImage, make_qr
 from pexmail.render.templates import LetterParts, Templates
 
@@ -58,16 +59,19 @@ class LetterRenderer:
         run_date: date,
         formats: Sequence[str] = FORMATS,
         pdf_variant: str | None = None,
+        engine: str = DEFAULT_ENGINE,
     ) -> None:
+        check_variant(engine, pdf_variant)  # a wrong name fails here, not at the first letter
         self.catalog = catalog
         self.run_date = run_date
         self.formats = tuple(formats)
         self.pdf_variant = pdf_variant
+        self.engine = engine
         self.templates = Templates(catalog.template_root.resolve())
         self.qr_images: dict[str, QrImage] = {
             q.id: make_qr(q.id, q.url) for q in catalog.document.qr
         }
-        self._pdf: Any = None
+        self._pdf: PdfEngine | None = None
         self._docx: Any = None
 
     def preflight(self) -> None:
@@ -105,12 +109,11 @@ class LetterRenderer:
         return rendered
 
     @property
-    def pdf(self) -> Any:
+    def pdf(self) -> PdfEngine:
+        """The PDF engine, made at first use (fonts and layouts are loaded once)."""
         if self._pdf is None:
-            from pexmail.render.pdf import WeasyPrintEngine
-
-            self._pdf = WeasyPrintEngine(
-                self.catalog, self.templates, self.qr_images, self.pdf_variant
+            self._pdf = make_pdf_engine(
+                self.engine, self.catalog, self.templates, self.qr_images, self.pdf_variant
             )
         return self._pdf
 
