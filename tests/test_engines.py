@@ -85,3 +85,136 @@ def test_archival_and_accessible_variants_from_both_engines(cli, tmp_path, engin
     }
     assert fonts and all("Atkinson" in f or "DejaVu" in f for f in fonts), fonts
     assert text_positions(path)
+
+
+# -- Typst is safe by construction ----------------------------------------------------------
+
+HOSTILE_TYPST = [
+    '#read("/etc/passwd")',
+    '#import "@preview/cetz:0.3.0": canvas',
+    '#include "/layouts/state.typ"',
+    "$x^2$",
+    "*gras*",
+    "_penché_",
+    "@etiquette",
+    "<etiquette>",
+    "a \\ b \\\\ c",
+    "fin ] [ début",
+    "avant // commentaire",
+    "/* bloc */",
+    "= Titre",
+    "- puce",
+    "+ numéro",
+    "#let x = 1",
+    '#{ panic("non") }',
+    "~ ` ' \" #",
+]
+
+
+@pytest.fixture(scope="module")
+def typst_renderer(catalog):
+    from pexmail.render.letter import LetterRenderer
+
+    return LetterRenderer(catalog, RUN_DATE, ("pdf",), engine="typst")
+
+
+def hostile_letter(catalog, renderer, tmp_path: Path, **fields: str) -> tuple[str, list[str]]:
+    """The letter's text without whitespace (a line may break inside a payload), and its
+    address lines (shortened to the postal norm) likewise."""
+    from dataclasses import replace
+
+    from pexmail.render.preflight import sample_facts
+
+    letter = next(x for x in catalog.letters if x.id == "drihl-cdp-social")
+    facts = replace(sample_facts(catalog, letter, "paris"), **fields)
+    prepared = renderer.prepare(letter, facts)
+    rendered = renderer.render(prepared)
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(rendered.outputs["pdf"][0])
+    lines = ["".join(line.split()) for line in prepared.context["address_lines"]]
+    return "".join(pdf_text(path).split()), lines
+
+
+@pytest.mark.parametrize("payload", HOSTILE_TYPST)
+def test_typst_markup_in_a_field_prints_as_literal_text(catalog, typst_renderer, tmp_path, payload):
+    # The landlord's name is printed in the body, the given name in the address window.
+    text, address = hostile_letter(
+        catalog,
+        typst_renderer,
+        tmp_path,
+        landlord_name=f"Bailleur {payload}",
+        given_name=payload,
+    )
+    assert f"Bailleur{''.join(payload.split())}." in text
+    assert address[0] in text
+    assert "root:" not in text
+
+
+@pytest.mark.parametrize(
+    "payload", ["= Titre", "- puce", "+ numéro", "// rien", '#read("/etc/passwd")']
+)
+def test_typst_markup_at_a_line_start_prints_as_literal_text(
+    catalog, typst_renderer, tmp_path, payload
+):
+    """A field on a line of its own (the street line of the address) starting with markup."""
+    from pexmail.model import Address
+
+    address = Address(street=f"{payload} 1 rue X", postcode="75001", commune="Paris")
+    text, lines = hostile_letter(catalog, typst_renderer, tmp_path, address=address)
+    assert lines[1] == "".join(f"{payload} 1 rue X".split())
+    assert lines[1] in text
+
+
+def typst_layout_copy(catalog_copy: Path, source: str) -> Path:
+    (catalog_copy.parent / "templates" / "layouts" / "state.typ").write_text(
+        source, encoding="utf-8"
+    )
+    return catalog_copy
+
+
+def render_with_layout(catalog_path: Path, source: str):
+    from pexmail.catalog import load_catalog
+    from pexmail.render.letter import LetterRenderer
+    from pexmail.render.preflight import sample_facts
+
+    catalog = load_catalog(typst_layout_copy(catalog_path, source))
+    renderer = LetterRenderer(catalog, RUN_DATE, ("pdf",), engine="typst")
+    letter = catalog.letters[0]
+    return renderer.render(renderer.prepare(letter, sample_facts(catalog, letter, "paris")))
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ('#import "@preview/cetz:0.3.0": canvas\n#let letter(data) = []\n', "packages"),
+        ('#let p = "@" + "preview/cetz:0.3.0"\n#let letter(data) = []\n', "packages"),
+        ('#let letter(data) = eval(data.subject, mode: "markup")\n', "eval"),
+        ('#let p = "/assets/letter.typ"\n#import p: blocks\n#let letter(data) = []\n', "computed"),
+    ],
+)
+def test_a_typst_layout_cannot_load_packages_or_run_data(catalog_copy, source, message):
+    """Refused before compiling, naming the layout and line: nothing is downloaded."""
+    from pexmail.render.letter import Refused
+
+    with pytest.raises(Refused) as refused:
+        render_with_layout(catalog_copy, source)
+    assert "layouts/state.typ:" in refused.value.reason and message in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    "path", ["/etc/passwd", "../../../../../../etc/passwd", "/letters/drihl/cdp-social.html.j2"]
+)
+def test_a_typst_layout_reads_nothing_outside_its_private_root(catalog_copy, path):
+    from pexmail.render.letter import Refused
+
+    source = f'#let letter(data) = [#read("{path}")]\n'
+    with pytest.raises(Refused) as refused:
+        render_with_layout(catalog_copy, source)
+    assert "not found" in refused.value.reason or "escape" in refused.value.reason
+    assert "root:" not in refused.value.reason
+
+
+def test_typst_sees_the_bundled_fonts_only(typst_renderer):
+    from pexmail.render.fonts import FACES
+
+    assert set(typst_renderer.pdf.fonts.families()) == {family for family, _, _ in FACES}

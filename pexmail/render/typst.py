@@ -122,12 +122,12 @@ class TypstEngine:
             self.qr_paths[target_id] = relative
         packages = self.root / ".packages"  # stays empty: no package is ever found
         packages.mkdir()
-        fonts = typst.Fonts(
+        self.fonts = typst.Fonts(
             include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(FONT_DIR)]
         )
         self.compiler = typst.Compiler(
             root=str(self.root),
-            font_paths=fonts,
+            font_paths=self.fonts,
             ignore_system_fonts=True,
             package_path=str(packages),
             package_cache_path=str(packages),
