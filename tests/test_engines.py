@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from pexmail.catalog import load_catalog
+
 from .conftest import ROOT, RUN_DATE, decode_qr, pdf_text, text_positions
 
 VIDEO = "https://www.youtube.com/watch?v=4og3KOPxOfw"
+ENGINES = ("weasyprint", "typst")
 
 
 def render_cli(cli, out: Path, *extra: str):
@@ -218,3 +221,172 @@ def test_typst_sees_the_bundled_fonts_only(typst_renderer):
     from pexmail.render.fonts import FACES
 
     assert set(typst_renderer.pdf.fonts.families()) == {family for family, _, _ in FACES}
+
+
+# -- pexmail catalog --check ---------------------------------------------------------------
+
+
+def insert_line(path: Path, index: int, line: str) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(index, line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_catalog_check_names_the_template_line_of_html_outside_the_subset(cli, catalog_copy):
+    templates = catalog_copy.parent / "templates"
+    insert_line(templates / "partials" / "closing.html.j2", 3, '<p><font color="red">x</font></p>')
+    insert_line(
+        templates / "letters" / "drihl" / "cdp-social.html.j2",
+        8,
+        '{% if case.debt %}<p style="color: red">{{ case.debt }}</p>{% endif %}',
+    )
+    result = cli("catalog", "--check", "--catalog", catalog_copy)
+    assert result.exit_code == 1
+    assert "partials/closing.html.j2:4: <font> is not part of the letter subset" in result.output
+    assert (
+        "letters/drihl/cdp-social.html.j2:9: attribute 'style' on <p> is not allowed"
+        in result.output
+    )
+    assert "rendered body" not in result.output
+
+
+def test_catalog_check_renders_with_the_typst_engine_too(cli, catalog_copy):
+    (catalog_copy.parent / "templates" / "layouts" / "state.typ").unlink()
+    result = cli("catalog", "--check", "--catalog", catalog_copy)
+    assert result.exit_code == 1
+    assert "typst engine: " in result.output
+    assert "layouts/state.typ: Typst layout not found" in result.output
+
+
+def test_catalog_check_reports_a_typst_layout_error_with_its_line(cli, catalog_copy):
+    layout = catalog_copy.parent / "templates" / "layouts" / "state.typ"
+    source = layout.read_text(encoding="utf-8")
+    layout.write_text(
+        source.replace("  blocks(data.body)\n", "  blocks(data.body)\n  data.nowhere\n"),
+        encoding="utf-8",
+    )
+    result = cli("catalog", "--check", "--catalog", catalog_copy)
+    assert result.exit_code == 1
+    assert "typst engine: " in result.output and "nowhere" in result.output
+    assert re.search(r"layouts/state\.typ:\d+", result.output), result.output
+
+
+# -- equivalence: every catalogue letter, each territory, both engines ----------------------
+
+
+def _letter_cases() -> list[tuple[str, str, str]]:
+    from pexmail.render.preflight import letter_territories
+
+    catalog = load_catalog(ROOT / "catalog.yaml")
+    return [
+        (letter.id, letter.version, territory)
+        for letter in catalog.letters
+        for territory in letter_territories(catalog, letter)
+    ]
+
+
+CASES = [*_letter_cases(), ("mailing-cover", "", "paris")]
+CASE_IDS = [f"{letter}-{territory}" for letter, _, territory in CASES]
+
+
+@pytest.fixture(scope="module")
+def renders(catalog, tmp_path_factory) -> dict[tuple[str, str, str], dict[str, Path]]:
+    """Each letter (and a mailing cover) rendered once per engine: case → engine → PDF path."""
+    from pexmail.render.cover import render_cover
+    from pexmail.render.letter import LetterRenderer
+    from pexmail.render.preflight import sample_facts
+
+    out = tmp_path_factory.mktemp("engines")
+    found: dict[tuple[str, str, str], dict[str, Path]] = {}
+    for engine in ENGINES:
+        renderer = LetterRenderer(catalog, RUN_DATE, ("pdf",), engine=engine)
+        prepared = {}
+        for letter_id, version, territory in CASES[:-1]:
+            letter = next(x for x in catalog.letters if (x.id, x.version) == (letter_id, version))
+            prepared[(letter_id, territory)] = item = renderer.prepare(
+                letter, sample_facts(catalog, letter, territory)
+            )
+            path = out / f"{letter_id}-{version}-{territory}-{engine}.pdf"
+            path.write_bytes(renderer.render(item).outputs["pdf"][0])
+            found.setdefault((letter_id, version, territory), {})[engine] = path
+        letters = [p for (_, territory), p in prepared.items() if territory == "paris"][:3]
+        data, _ = render_cover(renderer, letters, "h-000000000000-2026-11-23")
+        path = out / f"mailing-cover-{engine}.pdf"
+        path.write_bytes(data)
+        found.setdefault(CASES[-1], {})[engine] = path
+    return found
+
+
+def page_words(path: Path) -> list[dict[str, int]]:
+    """Per page, how many times each word is printed (the order of drawing differs)."""
+    from collections import Counter
+
+    return [
+        dict(Counter(w for text, _, _ in text_positions(path, page) for w in text.split()))
+        for page in range(len(PdfReader(path).pages))
+    ]
+
+
+def reading_lines(path: Path, head_mm: float = 90.0) -> list[str]:
+    """The text in reading order, line by line: runs grouped by height, then left to right.
+
+    The first page's head (sender, window, place and date: above ``head_mm``) is left
+    out: its blocks sit side by side, so their order depends on millimetres.
+    """
+    lines: list[str] = []
+    for page in range(len(PdfReader(path).pages)):
+        runs = sorted(text_positions(path, page), key=lambda run: (run[2], run[1]))
+        groups: list[tuple[float, list[tuple[float, str]]]] = []
+        for text, x, y in runs:
+            if page == 0 and y < head_mm:
+                continue
+            if groups and abs(groups[-1][0] - y) < 1.5:
+                groups[-1][1].append((x, text))
+            else:
+                groups.append((y, [(x, text)]))
+        lines += [" ".join(" ".join(t for _, t in sorted(g)).split()) for _, g in groups]
+    # A word cut at a hyphen at the end of a line is the same word.
+    return [re.sub(r"-\s+", "-", line) for line in lines]
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_both_engines_print_the_same_pages_and_words(renders, case):
+    paths = renders[case]
+    pages = {engine: len(PdfReader(path).pages) for engine, path in paths.items()}
+    assert pages["typst"] == pages["weasyprint"], pages
+    assert page_words(paths["typst"]) == page_words(paths["weasyprint"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_both_engines_print_the_same_text_in_reading_order(renders, case):
+    paths = renders[case]
+    assert reading_lines(paths["typst"]) == reading_lines(paths["weasyprint"])
+    # And the text pypdf extracts, in whichever order each engine drew it: the same characters.
+    characters = {engine: sorted("".join(pdf_text(path).split())) for engine, path in paths.items()}
+    assert characters["typst"] == characters["weasyprint"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] != "mailing-cover"], ids=CASE_IDS[:-1])
+def test_both_engines_print_the_same_qr_code(renders, case):
+    for path in renders[case].values():
+        last = len(PdfReader(path).pages) - 1
+        assert decode_qr(path, page=last) == [VIDEO], path.name
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_both_engines_put_the_address_in_the_window(renders, case):
+    """DL window: 100-200 mm from the left edge, 45-90 mm from the top of the sheet."""
+    found = {}
+    for engine, path in renders[case].items():
+        runs = text_positions(path)
+        identity = next(r for r in runs if r[0].startswith(("Madame ", "Monsieur ")))
+        town = next(r for r in runs if re.fullmatch(r"\d{5} [A-Z ]+", r[0]))
+        for text, x, y in (identity, town):
+            assert 100 <= x <= 120 and 45 <= y <= 90, (engine, text, x, y)
+        assert identity[2] < town[2]
+        found[engine] = (identity, town)
+    for (text_w, x_w, y_w), (text_t, x_t, y_t) in zip(
+        found["weasyprint"], found["typst"], strict=True
+    ):
+        assert text_w == text_t
+        assert abs(x_w - x_t) < 1 and abs(y_w - y_t) < 1.5, (text_w, x_w, y_w, x_t, y_t)

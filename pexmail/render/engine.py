@@ -53,6 +53,10 @@ class PdfEngine(Protocol):
 
     name: str
 
+    def check_layout(self, layout: str) -> None:
+        """Raise :class:`pexmail.errors.TemplateError` if the sender's layout cannot be used."""
+        ...
+
     def render(
         self, layout: str, context: Mapping[str, Any], parts: LetterParts
     ) -> RenderedPdf: ...

@@ -75,11 +75,14 @@ class LetterRenderer:
         self._docx: Any = None
 
     def preflight(self) -> None:
-        """Compile the templates of every letter in force, and the layouts they use."""
+        """Compile the templates of every letter in force, and the layouts they use
+        (the PDF engine's too: a missing Typst layout stops the batch before it starts)."""
         for letter in self.catalog.letters_in_force(self.run_date):
             self.templates.get(letter.templates.html)
             layout = self.catalog.document.senders[letter.sender].layout
             self.templates.get(f"layouts/{layout}.html.j2")
+            if "pdf" in self.formats:
+                self.pdf.check_layout(layout)
 
     def prepare(self, letter: Letter, facts: Case) -> PreparedLetter:
         """The letter's context and text; raises :class:`Refused` when it cannot be written."""

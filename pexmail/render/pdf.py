@@ -48,6 +48,9 @@ class WeasyPrintEngine:
         self.base_url = catalog.template_root.resolve().as_uri() + "/"
         self._cache: dict[str, Any] = {}
 
+    def check_layout(self, layout: str) -> None:
+        self.templates.get(f"layouts/{layout}.html.j2")
+
     def html(self, layout: str, context: Mapping[str, Any], parts: LetterParts) -> str:
         page_context = {**context, "subject": parts.subject, "body": parts.body}
         return self.templates.render_page(f"layouts/{layout}.html.j2", page_context)

@@ -57,6 +57,7 @@ ASSET_DIR = "assets"
 LAYOUT_DIR = "layouts"
 _LAYOUT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+_DIAGNOSTIC_POSITION = re.compile(r"┌─ (\S+?):(\d+):\d+")
 
 # What a layout may not do. Layouts are reviewed code, yet a mistake must not
 # reach the network or turn data into code: package imports (``"@preview/…"``,
@@ -154,6 +155,9 @@ class TypstEngine:
     def close(self) -> None:
         self._finalizer()
 
+    def check_layout(self, layout: str) -> None:
+        self.main_source(layout)
+
     def main_source(self, layout: str) -> bytes:
         """The document: the layout's ``letter`` function applied to the data."""
         if not _LAYOUT_NAME.match(layout) or layout not in self.layouts:
@@ -209,10 +213,21 @@ class TypstEngine:
                 **options,
             )
         except typst.TypstError as exc:
-            raise RenderError(letter_id=letter_id, message=f"Typst: {exc.message}") from None
+            where = self._where(str(getattr(exc, "diagnostic", "") or ""))
+            raise RenderError(letter_id=letter_id, message=f"{where}Typst: {exc.message}") from None
         if not isinstance(data, bytes):  # one file per page is only for images
             raise RenderError(letter_id=letter_id, message="Typst returned no PDF")
         return RenderedPdf(data, count_pages(data))
+
+    def _where(self, diagnostic: str) -> str:
+        """``layouts/state.typ:12: `` from the first source position of a Typst diagnostic."""
+        for match in _DIAGNOSTIC_POSITION.finditer(diagnostic):
+            path = (Path.cwd() / match.group(1)).resolve()
+            if path.is_relative_to(self.root.resolve()):
+                relative = path.relative_to(self.root.resolve()).as_posix()
+                if not relative.startswith("__"):  # the generated main file
+                    return f"{relative}:{match.group(2)}: "
+        return ""
 
     # -- blocks → JSON ---------------------------------------------------------------
     def _block(self, block: Block, letter_id: str) -> dict[str, Any]:
