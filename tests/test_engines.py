@@ -390,3 +390,25 @@ def test_both_engines_put_the_address_in_the_window(renders, case):
     ):
         assert text_w == text_t
         assert abs(x_w - x_t) < 1 and abs(y_w - y_t) < 1.5, (text_w, x_w, y_w, x_t, y_t)
+
+
+def test_typst_gives_the_same_bytes_for_the_same_letter(catalog, typst_renderer):
+    """A run done again, or by another worker, writes the same files (same sha256)."""
+    from pexmail.render.letter import LetterRenderer
+    from pexmail.render.preflight import sample_facts
+
+    letter = catalog.letters[0]
+    facts = sample_facts(catalog, letter, "paris")
+    first = typst_renderer.render(typst_renderer.prepare(letter, facts)).outputs["pdf"][0]
+    again = typst_renderer.render(typst_renderer.prepare(letter, facts)).outputs["pdf"][0]
+    other = LetterRenderer(catalog, RUN_DATE, ("pdf",), engine="typst")
+    fresh = other.render(other.prepare(letter, facts)).outputs["pdf"][0]
+    assert first == again == fresh
+
+
+def test_the_typst_root_holds_layouts_assets_and_qr_images_only(typst_renderer):
+    root = typst_renderer.pdf.root
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert files and all(f.endswith(".typ") or f.startswith("qr/") for f in files), files
+    assert {f.split("/")[0] for f in files} <= {"layouts", "assets", "qr"}
+    assert root.stat().st_mode & 0o077 == 0  # private to the user running pexmail
