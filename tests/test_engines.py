@@ -191,6 +191,8 @@ def render_with_layout(catalog_path: Path, source: str):
     [
         ('#import "@preview/cetz:0.3.0": canvas\n#let letter(data) = []\n', "packages"),
         ('#let p = "@" + "preview/cetz:0.3.0"\n#let letter(data) = []\n', "packages"),
+        ('#let p = "\\u{0040}preview/cetz:0.3.0"\n#let letter(data) = []\n', "packages"),
+        ('#let letter(data) = plugin("/qr/0.png")\n', "plugin"),
         ('#let letter(data) = eval(data.subject, mode: "markup")\n', "eval"),
         ('#let p = "/assets/letter.typ"\n#import p: blocks\n#let letter(data) = []\n', "computed"),
     ],

@@ -63,13 +63,19 @@ _DIAGNOSTIC_POSITION = re.compile(r"┌─ (\S+?):(\d+):\d+")
 # reach the network or turn data into code: package imports (``"@preview/…"``,
 # even built from pieces), ``eval`` of a string, and imports of computed paths.
 _FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\"@"), "a string starting with @ (Typst packages are not allowed)"),
-    (re.compile(r"\\u\{\s*40\s*\}"), "an escaped @ (Typst packages are not allowed)"),
-    (re.compile(r"\beval\s*\("), "eval() (data must never become code)"),
-    (re.compile(r"\bplugin\s*\("), "plugin() (no WebAssembly plugins)"),
+    (
+        re.compile(r"\"@"),
+        "a string starting with @ is not allowed: Typst packages are never loaded",
+    ),
+    (
+        re.compile(r"\\u\{\s*0*40\s*\}"),
+        "an escaped @ is not allowed: Typst packages are never loaded",
+    ),
+    (re.compile(r"\beval\s*\("), "eval() is not allowed: data must never become code"),
+    (re.compile(r"\bplugin\s*\("), "plugin() is not allowed: no WebAssembly plugins"),
     (
         re.compile(r"#?\b(?:import|include)\s+(?!\")"),
-        "import or include of a computed path (write the path as a literal)",
+        "import or include of a computed path is not allowed: write the path as a literal",
     ),
 )
 
@@ -80,7 +86,7 @@ def check_typst_source(text: str, name: str) -> None:
         code = _strip_comment(line)
         for pattern, what in _FORBIDDEN:
             if pattern.search(code):
-                raise TemplateError(template=name, line=number, message=f"{what} is not allowed")
+                raise TemplateError(template=name, line=number, message=what)
 
 
 def _strip_comment(line: str) -> str:
