@@ -57,6 +57,7 @@ from pexmail.output.manifest import (
 )
 from pexmail.output.printfile import merge_pdfs
 from pexmail.render.cover import render_cover
+from pexmail.render.engine import DEFAULT_ENGINE
 from pexmail.render.letter import FORMATS, LetterRenderer, PreparedLetter, Refused, RenderedLetter
 
 Progress = Callable[[str, int, int | None], None]
@@ -67,6 +68,7 @@ class BatchOptions:
     run_date: date
     formats: tuple[str, ...] = FORMATS
     pdf_variant: str | None = None
+    engine: str = DEFAULT_ENGINE  # PDF engine: "weasyprint" or "typst"
     source: str | None = None
     encoding: str | None = None
     ledger: Path | None = None  # default: next to the output folder
@@ -173,6 +175,7 @@ class _Batch:
             options.formats,
             options.pdf_variant,
             allow_stale=options.allow_stale,
+            engine=options.engine,
         )
         self.gate = FalcGate(catalog, enabled=options.falc_gate)
         if "pdf" in options.formats:
@@ -722,6 +725,7 @@ def _summary(
             "formats": list(options.formats),
             "pdf_variant": options.pdf_variant,
             "falc_gate": options.falc_gate,
+            "engine": options.engine,
         },
         "falc": batch.gate.summary(),
         "files": files,

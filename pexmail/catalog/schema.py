@@ -66,7 +66,8 @@ class Sender(Model):
         default=None, description="Line above the name (« Préfet de … »)."
     )
     layout: Identifier = Field(
-        description="Layout used by every engine: templates/layouts/<layout>.html.j2 and <layout>.docx."
+        description="Layout used by every engine: templates/layouts/<layout>.html.j2 (WeasyPrint), "
+        "<layout>.typ (Typst) and <layout>.docx."
     )
     offices: dict[str, SenderOffice] = Field(
         min_length=1, description="One office per territory id the sender writes from."

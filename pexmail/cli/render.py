@@ -14,6 +14,7 @@ from pexmail.cli import catalog_option, fail, load, main, parse_date
 from pexmail.errors import EXIT_CANNOT_WORK, EXIT_OK, EXIT_STRICT, InputFileError, PexmailError
 from pexmail.output.ledger import LedgerError
 from pexmail.output.redact import Redactor, redact_outputs, redact_summary
+from pexmail.render.engine import DEFAULT_ENGINE, ENGINES, PDF_VARIANTS
 
 
 class _Status:
@@ -60,8 +61,15 @@ class _Status:
 )
 @click.option(
     "--pdf-variant",
-    type=click.Choice(["pdf/a-3b", "pdf/a-3u", "pdf/a-2b", "pdf/ua-1"]),
-    help="Archivable (PDF/A) or accessible (PDF/UA) PDF.",
+    type=click.Choice(PDF_VARIANTS),
+    help="Archivable (PDF/A) or accessible (PDF/UA) PDF; both engines write each of them.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_ENGINE,
+    show_default=True,
+    help="PDF engine: weasyprint (HTML/CSS, the reference) or typst (same text, ~10x less CPU).",
 )
 @click.option("--source", help="Source id of the files (skips header matching).")
 @click.option(
@@ -111,6 +119,7 @@ def render(
     run_date: date,
     formats: str,
     pdf_variant: str | None,
+    engine: str,
     source: str | None,
     encoding: str | None,
     ledger_path: Path | None,
@@ -129,6 +138,7 @@ def render(
     Example:
       pexmail render samples/*.csv --out out --date 2026-11-23
       pexmail render exploc-novembre.csv --format pdf --pdf-variant pdf/a-3b
+      pexmail render exploc-novembre.csv --engine typst
     """
     from pexmail.pipeline import BatchOptions, run_batch
 
@@ -155,6 +165,7 @@ def render(
         run_date=run_date,
         formats=wanted,
         pdf_variant=pdf_variant,
+        engine=engine,
         source=source,
         encoding=encoding,
         ledger=ledger_path,

@@ -353,3 +353,50 @@ def plain_text(blocks: tuple[Block, ...]) -> str:
 
     walk(blocks)
     return "\n".join(lines)
+
+
+# -- the subset, checked in the template sources ------------------------------------------
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+def _blank(match: re.Match[str]) -> str:
+    """Jinja code → spaces, keeping its line breaks so that line numbers stay right."""
+    return "".join(c if c == "\n" else " " for c in match.group(0))
+
+
+class _SourceChecker(HTMLParser):
+    """Tags, attributes and classes outside the subset, with their line in the source."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[tuple[int, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        line, _ = self.getpos()
+        if tag not in INLINE | BLOCK:
+            self.problems.append((line, f"<{tag}> is not part of the letter subset"))
+            return
+        for name, value in attrs:
+            if name not in ATTRIBUTES:
+                self.problems.append((line, f"attribute {name!r} on <{tag}> is not allowed"))
+            elif name == "class":
+                for word in (value or "").split():
+                    if word not in CLASSES.get(tag, set()):
+                        self.problems.append((line, f"class {word!r} is not allowed on <{tag}>"))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+
+def check_template_source(source: str) -> list[tuple[int, str]]:
+    """(line, problem) for each tag, attribute or class of a template outside the subset.
+
+    The rendered body only tells a line of the rendered text; this names the line
+    of the template a person edits. Jinja code is blanked first, so classes or
+    sources computed by Jinja are checked when the body is parsed, not here.
+    """
+    checker = _SourceChecker()
+    checker.feed(_JINJA.sub(_blank, source))
+    checker.close()
+    return checker.problems

@@ -19,6 +19,7 @@ from pexmail.errors import RenderError, TemplateError
 from pexmail.model import Case
 from pexmail.render.address import AddressError
 from pexmail.render.context import build_context, build_notice_context
+from pexmail.render.engine import DEFAULT_ENGINE, PdfEngine, check_variant, make_pdf_engine
 from pexmail.render.qr import QrImage, make_qr
 from pexmail.render.templates import LetterParts, Templates
 
@@ -71,25 +72,31 @@ class LetterRenderer:
         formats: Sequence[str] = FORMATS,
         pdf_variant: str | None = None,
         allow_stale: bool = False,
+        engine: str = DEFAULT_ENGINE,
     ) -> None:
+        check_variant(engine, pdf_variant)  # a wrong name fails here, not at the first letter
         self.catalog = catalog
         self.allow_stale = allow_stale
         self.run_date = run_date
         self.formats = tuple(formats)
         self.pdf_variant = pdf_variant
+        self.engine = engine
         self.templates = Templates(catalog.template_root.resolve())
         self.qr_images: dict[str, QrImage] = {
             q.id: make_qr(q.id, q.url) for q in catalog.document.qr
         }
-        self._pdf: Any = None
+        self._pdf: PdfEngine | None = None
         self._docx: Any = None
 
     def preflight(self) -> None:
-        """Compile the templates of every letter in force, and the layouts they use."""
+        """Compile the templates of every letter in force, and the layouts they use
+        (the PDF engine's too: a missing Typst layout stops the batch before it starts)."""
         for letter in self.catalog.letters_in_force(self.run_date):
             self.templates.get(letter.templates.html)
             layout = self.catalog.document.senders[letter.sender].layout
             self.templates.get(f"layouts/{layout}.html.j2")
+            if "pdf" in self.formats:
+                self.pdf.check_layout(layout)
 
     def prepare(self, letter: Letter, facts: Case) -> PreparedLetter:
         """The letter's context and text; raises :class:`Refused` when it cannot be written."""
@@ -155,12 +162,11 @@ class LetterRenderer:
         return rendered
 
     @property
-    def pdf(self) -> Any:
+    def pdf(self) -> PdfEngine:
+        """The PDF engine, made at first use (fonts and layouts are loaded once)."""
         if self._pdf is None:
-            from pexmail.render.pdf import WeasyPrintEngine
-
-            self._pdf = WeasyPrintEngine(
-                self.catalog, self.templates, self.qr_images, self.pdf_variant
+            self._pdf = make_pdf_engine(
+                self.engine, self.catalog, self.templates, self.qr_images, self.pdf_variant
             )
         return self._pdf
 

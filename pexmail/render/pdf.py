@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from weasyprint import CSS, HTML
@@ -17,19 +16,13 @@ from weasyprint.text.fonts import FontConfiguration
 
 from pexmail.catalog.load import Catalog
 from pexmail.errors import RenderError
+from pexmail.render.engine import PDF_VARIANTS, RenderedPdf, check_variant
 from pexmail.render.fetcher import AllowListFetcher, ForbiddenResource
 from pexmail.render.fonts import FONT_DIR, font_face_css
 from pexmail.render.qr import QrImage
 from pexmail.render.templates import LetterParts, Templates
 
-PDF_VARIANTS = ("pdf/a-3b", "pdf/a-3u", "pdf/a-2b", "pdf/ua-1")
-
-
-@dataclass(frozen=True)
-class RenderedPdf:
-    data: bytes
-    pages: int
-    layout: Any = None  # what ``WeasyPrintEngine.inspect`` made of the laid-out document
+__all__ = ["PDF_VARIANTS", "RenderedPdf", "WeasyPrintEngine"]
 
 
 class WeasyPrintEngine:
@@ -42,13 +35,9 @@ class WeasyPrintEngine:
         qr_images: Mapping[str, QrImage],
         variant: str | None = None,
     ) -> None:
-        if variant is not None and variant not in PDF_VARIANTS:
-            raise ValueError(
-                f"unknown PDF variant {variant!r}; expected one of {', '.join(PDF_VARIANTS)}"
-            )
         self.catalog = catalog
         self.templates = templates
-        self.variant = variant
+        self.variant = check_variant(self.name, variant)
         self.font_config = FontConfiguration()
         self.fetcher = AllowListFetcher(
             [catalog.template_root, FONT_DIR], {key: image.png for key, image in qr_images.items()}
@@ -60,6 +49,9 @@ class WeasyPrintEngine:
         self._cache: dict[str, Any] = {}
         # Called on each laid-out document before it is written (the FALC layout checks).
         self.inspect: Callable[[Any], Any] | None = None
+
+    def check_layout(self, layout: str) -> None:
+        self.templates.get(f"layouts/{layout}.html.j2")
 
     def html(self, layout: str, context: Mapping[str, Any], parts: LetterParts) -> str:
         page_context = {**context, "subject": parts.subject, "body": parts.body}

@@ -2,21 +2,27 @@
 
 Catches what loading the YAML cannot: template syntax errors, undefined
 variables, HTML outside the letter subset, a resource the fetcher refuses,
-a DOCX layout that does not render. Each problem names the template and line.
+a Typst or DOCX layout that does not render. Every letter goes through each
+PDF engine. Each problem names the template and line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import jinja2
+from jinja2 import meta
+
 from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Letter
 from pexmail.model import Address, Case, Location
-from pexmail.render.body import BodyError, parse_body
-from pexmail.render.letter import LetterRenderer, Refused
+from pexmail.render.body import BodyError, check_template_source, parse_body
+from pexmail.render.engine import ENGINES
+from pexmail.render.letter import LetterRenderer, PreparedLetter, Refused
+from pexmail.render.templates import Templates
 
 
 @dataclass(frozen=True)
@@ -75,29 +81,90 @@ def letter_territories(catalog: Catalog, letter: Letter) -> list[str]:
     return list(letter.conditions.territories or [t.id for t in catalog.territories])
 
 
+def template_sources(templates: Templates, name: str) -> list[str]:
+    """The template and every template it includes, extends or imports (by literal name)."""
+    seen: list[str] = []
+    pending = [name]
+    while pending:
+        current = pending.pop(0)
+        if current in seen:
+            continue
+        seen.append(current)
+        try:
+            source, _, _ = templates.env.loader.get_source(templates.env, current)  # type: ignore[union-attr]
+            tree = templates.env.parse(source)
+        except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
+            continue  # reported by rendering, with its line
+        pending += [ref for ref in meta.find_referenced_templates(tree) if ref]
+    return seen
+
+
+def subset_problems(templates: Templates, name: str) -> list[str]:
+    """``template:line: problem`` for each tag, attribute or class outside the letter subset."""
+    problems = []
+    for template in template_sources(templates, name):
+        source, _, _ = templates.env.loader.get_source(templates.env, template)  # type: ignore[union-attr]
+        for line, message in check_template_source(source):
+            problems.append(f"{template}:{line}: {message}")
+    return problems
+
+
 def preflight(
-    catalog: Catalog, *, formats: tuple[str, ...] = ("pdf", "docx"), on: date | None = None
+    catalog: Catalog,
+    *,
+    formats: tuple[str, ...] = ("pdf", "docx"),
+    on: date | None = None,
+    engines: Sequence[str] = ENGINES,
 ) -> Iterator[PreflightProblem]:
-    """Yield every problem met rendering each letter (all versions) in each of its territories."""
-    renderers: dict[date, LetterRenderer] = {}
+    """Yield every problem met rendering each letter (all versions) in each of its territories.
+
+    PDF letters are rendered with every engine in ``engines``; DOCX once. HTML
+    outside the letter subset is reported at its line in the template source.
+    """
+    renderers: dict[tuple[date, str], LetterRenderer] = {}
+    checked: dict[str, list[str]] = {}
     for letter in catalog.letters:
         run_date = on or letter.valid_from
-        if run_date not in renderers:
-            # Checks the templates, not the directories: `pexmail contacts --check` does that.
-            renderers[run_date] = LetterRenderer(catalog, run_date, formats, allow_stale=True)
-        renderer = renderers[run_date]
         for territory_id in letter_territories(catalog, letter):
-            try:
-                if letter.kind == "notice":
-                    postcode, commune = sample_place(catalog, territory_id)
-                    prepared = renderer.prepare_notice(letter, territory_id, postcode, commune)
-                else:
-                    prepared = renderer.prepare(letter, sample_facts(catalog, letter, territory_id))
-                parse_body(str(prepared.parts.body))
-                renderer.render(prepared)
-            except BodyError as exc:
-                yield PreflightProblem(
-                    letter.id, letter.version, territory_id, f"{letter.templates.html}: {exc}"
-                )
-            except Refused as exc:
-                yield PreflightProblem(letter.id, letter.version, territory_id, exc.reason)
+            for index, engine in enumerate(engines or ENGINES):
+                # DOCX does not depend on the PDF engine: made once, with the first.
+                wanted = formats if index == 0 else tuple(f for f in formats if f == "pdf")
+                if not wanted:
+                    continue
+                key = (run_date, engine)
+                if key not in renderers:
+                    # Checks the templates, not the directories: `pexmail contacts --check` does.
+                    renderers[key] = LetterRenderer(
+                        catalog, run_date, wanted, allow_stale=True, engine=engine
+                    )
+                renderer = renderers[key]
+                problem = _check_letter(renderer, letter, territory_id, checked)
+                if problem is not None:
+                    where = f"{engine} engine: " if index else ""
+                    yield PreflightProblem(letter.id, letter.version, territory_id, where + problem)
+                    break  # one report per letter and territory: the engines agree on text
+
+
+def _check_letter(
+    renderer: LetterRenderer, letter: Letter, territory_id: str, checked: dict[str, list[str]]
+) -> str | None:
+    name = letter.templates.html
+    catalog = renderer.catalog
+    try:
+        prepared: PreparedLetter
+        if letter.kind == "notice":
+            postcode, commune = sample_place(catalog, territory_id)
+            prepared = renderer.prepare_notice(letter, territory_id, postcode, commune)
+        else:
+            prepared = renderer.prepare(letter, sample_facts(catalog, letter, territory_id))
+        parse_body(str(prepared.parts.body))
+        renderer.render(prepared)
+    except BodyError as exc:
+        if name not in checked:
+            checked[name] = subset_problems(renderer.templates, name)
+        if checked[name]:
+            return "; ".join(checked[name])
+        return f"{name}: {exc}"
+    except Refused as exc:
+        return exc.reason
+    return None

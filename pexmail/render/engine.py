@@ -1,0 +1,97 @@
+"""The PDF engines: one interface, two ways of laying out the same letter text.
+
+``weasyprint`` prints the sender's HTML layout around the letter's HTML body
+(the reference). ``typst`` converts the same body, parsed into blocks by
+:mod:`pexmail.render.body`, into a Typst layout of the same sender; it costs
+about a tenth of the CPU. Both take the same context and the same rendered
+text, so a letter's wording is never kept twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from pexmail.catalog.load import Catalog
+    from pexmail.render.qr import QrImage
+    from pexmail.render.templates import LetterParts, Templates
+
+ENGINES = ("weasyprint", "typst")
+# One default for every command. The integrator sets it from the benchmark.
+DEFAULT_ENGINE = "weasyprint"
+
+# pexmail's names for the PDF variants, and what each engine calls them.
+# WeasyPrint: its ``pdf_variant`` names. Typst: its ``pdf_standards`` names
+# (PDF/UA-1 needs the tagged output Typst writes by default).
+PDF_VARIANTS = ("pdf/a-3b", "pdf/a-3u", "pdf/a-2b", "pdf/ua-1")
+ENGINE_VARIANTS: dict[str, dict[str, str]] = {
+    "weasyprint": {
+        "pdf/a-3b": "pdf/a-3b",
+        "pdf/a-3u": "pdf/a-3u",
+        "pdf/a-2b": "pdf/a-2b",
+        "pdf/ua-1": "pdf/ua-1",
+    },
+    "typst": {
+        "pdf/a-3b": "a-3b",
+        "pdf/a-3u": "a-3u",
+        "pdf/a-2b": "a-2b",
+        "pdf/ua-1": "ua-1",
+    },
+}
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pages: int
+    layout: Any = None  # what an engine's ``inspect`` hook made of the laid-out document
+
+
+class PdfEngine(Protocol):
+    """Lays out one letter: the sender's layout around the letter's subject and body."""
+
+    name: str
+
+    def check_layout(self, layout: str) -> None:
+        """Raise :class:`pexmail.errors.TemplateError` if the sender's layout cannot be used."""
+        ...
+
+    def render(
+        self, layout: str, context: Mapping[str, Any], parts: LetterParts
+    ) -> RenderedPdf: ...
+
+
+def check_variant(engine: str, variant: str | None) -> str | None:
+    """The engine's own name for a pexmail PDF variant; ValueError when it has none."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown PDF engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if variant is None:
+        return None
+    if variant not in PDF_VARIANTS:
+        raise ValueError(
+            f"unknown PDF variant {variant!r}; expected one of {', '.join(PDF_VARIANTS)}"
+        )
+    native = ENGINE_VARIANTS[engine].get(variant)
+    if native is None:
+        raise ValueError(f"the {engine} engine cannot write {variant}")
+    return native
+
+
+def make_pdf_engine(
+    name: str,
+    catalog: Catalog,
+    templates: Templates,
+    qr_images: Mapping[str, QrImage],
+    variant: str | None = None,
+) -> PdfEngine:
+    """The engine called ``name``; each is imported only when used (WeasyPrint loads Pango)."""
+    check_variant(name, variant)
+    if name == "typst":
+        from pexmail.render.typst import TypstEngine
+
+        return TypstEngine(catalog, qr_images, variant)
+    from pexmail.render.pdf import WeasyPrintEngine
+
+    return WeasyPrintEngine(catalog, templates, qr_images, variant)
