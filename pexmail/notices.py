@@ -15,6 +15,7 @@ from datetime import date
 from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Letter
 from pexmail.errors import EXIT_STRICT, EXIT_USAGE, PexmailError
+from pexmail.render.engine import DEFAULT_ENGINE
 from pexmail.render.letter import FORMATS, LetterRenderer, Refused, StaleContacts
 from pexmail.textfold import fold
 
@@ -232,6 +233,8 @@ def render_notice(
     on: date,
     fmt: str = "pdf",
     allow_stale: bool = False,
+    engine: str = DEFAULT_ENGINE,
+    pdf_variant: str | None = None,
     renderer: LetterRenderer | None = None,
 ) -> Notice:
     """The notice for ``act`` at ``on``, with the contacts serving the place.
@@ -243,7 +246,9 @@ def render_notice(
     place = resolve_place(catalog, postcode, commune)
     letter = notice_for(catalog, act, place.territory, on)
     if renderer is None:
-        renderer = LetterRenderer(catalog, on, (fmt,), allow_stale=allow_stale)
+        renderer = LetterRenderer(
+            catalog, on, (fmt,), pdf_variant, allow_stale=allow_stale, engine=engine
+        )
     try:
         prepared = renderer.prepare_notice(letter, place.territory, place.postcode, place.commune)
         rendered = renderer.render(prepared)

@@ -17,6 +17,7 @@ import click
 from pexmail import __version__
 from pexmail.catalog.load import Catalog, load_catalog
 from pexmail.errors import PexmailError
+from pexmail.render.engine import DEFAULT_ENGINE, ENGINES, PDF_VARIANTS
 
 CATALOG_HELP = (
     "Catalogue file. Default: $PEXMAIL_CATALOG, else ./catalog.yaml, else the catalogue "
@@ -44,6 +45,20 @@ def fail(exc: PexmailError) -> NoReturn:
     click.secho(f"pexmail: error: {exc.format_message()}", fg="red", err=True)
     sys.exit(exc.exit_code)
 
+
+# PDF options shared by every command that writes a PDF (render, notice, ...).
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_ENGINE,
+    show_default=True,
+    help="PDF engine: weasyprint (HTML/CSS, the reference) or typst (same text, ~10x less CPU).",
+)
+pdf_variant_option = click.option(
+    "--pdf-variant",
+    type=click.Choice(PDF_VARIANTS),
+    help="Archivable (PDF/A) or accessible (PDF/UA) PDF; both engines write each of them.",
+)
 
 catalog_option = click.option(
     "--catalog", "catalog_path", type=click.Path(path_type=Path, dir_okay=False), help=CATALOG_HELP

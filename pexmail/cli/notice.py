@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from pexmail.cli import catalog_option, fail, load, main, parse_date
+from pexmail.cli import (
+    catalog_option,
+    engine_option,
+    fail,
+    load,
+    main,
+    parse_date,
+    pdf_variant_option,
+)
 from pexmail.errors import PexmailError
 from pexmail.output.files import write_atomic
 
@@ -40,6 +48,8 @@ from pexmail.output.files import write_atomic
     is_flag=True,
     help="Print contacts that nobody verified within the catalogue's max age (they are listed).",
 )
+@engine_option
+@pdf_variant_option
 @catalog_option
 def notice_command(
     act: str,
@@ -49,6 +59,8 @@ def notice_command(
     fmt: str,
     out: Path | None,
     allow_stale: bool,
+    engine: str,
+    pdf_variant: str | None,
     catalog_path: Path | None,
 ) -> None:
     """Write the information notice a commissaire de justice annexes to an act,
@@ -75,6 +87,8 @@ def notice_command(
             on=on,
             fmt=fmt,
             allow_stale=allow_stale,
+            engine=engine,
+            pdf_variant=pdf_variant,
         )
     except PexmailError as exc:
         fail(exc)

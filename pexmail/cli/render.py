@@ -10,11 +10,18 @@ from typing import Any
 
 import click
 
-from pexmail.cli import catalog_option, fail, load, main, parse_date
+from pexmail.cli import (
+    catalog_option,
+    engine_option,
+    fail,
+    load,
+    main,
+    parse_date,
+    pdf_variant_option,
+)
 from pexmail.errors import EXIT_CANNOT_WORK, EXIT_OK, EXIT_STRICT, InputFileError, PexmailError
 from pexmail.output.ledger import LedgerError
 from pexmail.output.redact import Redactor, redact_outputs, redact_summary
-from pexmail.render.engine import DEFAULT_ENGINE, ENGINES, PDF_VARIANTS
 
 
 class _Status:
@@ -59,18 +66,8 @@ class _Status:
     show_default=True,
     help="Comma-separated formats: pdf, docx.",
 )
-@click.option(
-    "--pdf-variant",
-    type=click.Choice(PDF_VARIANTS),
-    help="Archivable (PDF/A) or accessible (PDF/UA) PDF; both engines write each of them.",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINES),
-    default=DEFAULT_ENGINE,
-    show_default=True,
-    help="PDF engine: weasyprint (HTML/CSS, the reference) or typst (same text, ~10x less CPU).",
-)
+@pdf_variant_option
+@engine_option
 @click.option("--source", help="Source id of the files (skips header matching).")
 @click.option(
     "--encoding",
