@@ -109,6 +109,15 @@ def subset_problems(templates: Templates, name: str) -> list[str]:
     return problems
 
 
+def prepare_sample(renderer: LetterRenderer, letter: Letter, territory_id: str) -> PreparedLetter:
+    """A letter for a made-up household of the territory, or a notice for one of its places."""
+    catalog = renderer.catalog
+    if letter.kind == "notice":
+        postcode, commune = sample_place(catalog, territory_id)
+        return renderer.prepare_notice(letter, territory_id, postcode, commune)
+    return renderer.prepare(letter, sample_facts(catalog, letter, territory_id))
+
+
 def preflight(
     catalog: Catalog,
     *,
@@ -149,14 +158,8 @@ def _check_letter(
     renderer: LetterRenderer, letter: Letter, territory_id: str, checked: dict[str, list[str]]
 ) -> str | None:
     name = letter.templates.html
-    catalog = renderer.catalog
     try:
-        prepared: PreparedLetter
-        if letter.kind == "notice":
-            postcode, commune = sample_place(catalog, territory_id)
-            prepared = renderer.prepare_notice(letter, territory_id, postcode, commune)
-        else:
-            prepared = renderer.prepare(letter, sample_facts(catalog, letter, territory_id))
+        prepared = prepare_sample(renderer, letter, territory_id)
         parse_body(str(prepared.parts.body))
         renderer.render(prepared)
     except BodyError as exc:
