@@ -16,7 +16,7 @@ from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Letter
 from pexmail.model import Address, Case, Location
 from pexmail.render.body import BodyError, parse_body
-from pexmail.render.letter import LetterRenderer, Refused
+from pexmail.render.letter import LetterRenderer, PreparedLetter, Refused
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,18 @@ def sample_place(catalog: Catalog, territory_id: str) -> tuple[str, str]:
     return (territory.postcode_prefixes[0] + "000")[:5], territory.name
 
 
+def prepare_sample(renderer: LetterRenderer, letter: Letter, territory_id: str) -> PreparedLetter:
+    """A letter for a sample household, or a notice for a sample place, of a territory.
+
+    Checks of templates (this preflight, FALC checks) should use a renderer built
+    with ``allow_stale=True``: they check the text, not the directories."""
+    catalog = renderer.catalog
+    if letter.kind == "notice":
+        postcode, commune = sample_place(catalog, territory_id)
+        return renderer.prepare_notice(letter, territory_id, postcode, commune)
+    return renderer.prepare(letter, sample_facts(catalog, letter, territory_id))
+
+
 def letter_territories(catalog: Catalog, letter: Letter) -> list[str]:
     return list(letter.conditions.territories or [t.id for t in catalog.territories])
 
@@ -88,11 +100,7 @@ def preflight(
         renderer = renderers[run_date]
         for territory_id in letter_territories(catalog, letter):
             try:
-                if letter.kind == "notice":
-                    postcode, commune = sample_place(catalog, territory_id)
-                    prepared = renderer.prepare_notice(letter, territory_id, postcode, commune)
-                else:
-                    prepared = renderer.prepare(letter, sample_facts(catalog, letter, territory_id))
+                prepared = prepare_sample(renderer, letter, territory_id)
                 parse_body(str(prepared.parts.body))
                 renderer.render(prepared)
             except BodyError as exc:
