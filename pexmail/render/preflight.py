@@ -77,6 +77,18 @@ def sample_place(catalog: Catalog, territory_id: str) -> tuple[str, str]:
     return (territory.postcode_prefixes[0] + "000")[:5], territory.name
 
 
+def prepare_sample(renderer: LetterRenderer, letter: Letter, territory_id: str) -> PreparedLetter:
+    """A letter for a sample household, or a notice for a sample place, of a territory.
+
+    Checks of templates (this preflight, FALC checks) should use a renderer built
+    with ``allow_stale=True``: they check the text, not the directories."""
+    catalog = renderer.catalog
+    if letter.kind == "notice":
+        postcode, commune = sample_place(catalog, territory_id)
+        return renderer.prepare_notice(letter, territory_id, postcode, commune)
+    return renderer.prepare(letter, sample_facts(catalog, letter, territory_id))
+
+
 def letter_territories(catalog: Catalog, letter: Letter) -> list[str]:
     return list(letter.conditions.territories or [t.id for t in catalog.territories])
 
@@ -107,15 +119,6 @@ def subset_problems(templates: Templates, name: str) -> list[str]:
         for line, message in check_template_source(source):
             problems.append(f"{template}:{line}: {message}")
     return problems
-
-
-def prepare_sample(renderer: LetterRenderer, letter: Letter, territory_id: str) -> PreparedLetter:
-    """A letter for a made-up household of the territory, or a notice for one of its places."""
-    catalog = renderer.catalog
-    if letter.kind == "notice":
-        postcode, commune = sample_place(catalog, territory_id)
-        return renderer.prepare_notice(letter, territory_id, postcode, commune)
-    return renderer.prepare(letter, sample_facts(catalog, letter, territory_id))
 
 
 def preflight(
