@@ -182,3 +182,17 @@ def test_entry_changes_in_words_for_facts_contacts_validity_and_qr(catalog, cata
     assert any(c.startswith("legal facts: cdp_delay: « 6 semaines »") for c in whole), whole
     assert "qr: QR target dihal-video-audience: printed_url changed" in whole
     assert "contact directories: changed paris-adil75" in whole
+
+
+def test_table_rules_split_elsewhere_are_not_marked_but_text_is():
+    """A page break that cuts a table elsewhere redraws its borders: not a change."""
+    before = _page([(40, "Same text above"), (120, "A line of text")])
+    after = _page([(40, "Same text above"), (120, "A line of TEXT")])
+    ImageDraw.Draw(before).line((20, 90, 380, 90), fill=0, width=1)  # one border
+    draw = ImageDraw.Draw(after)
+    draw.line((20, 90, 380, 90), fill=0, width=1)  # two borders, as where a table is cut
+    draw.line((20, 93, 380, 93), fill=0, width=1)
+    visual = compare_pages([before], [after])
+    (page,) = visual.pages
+    assert page.before_regions and page.after_regions
+    assert all(top > 100 for _, top, _, _ in page.before_regions + page.after_regions)

@@ -110,6 +110,8 @@ def diff_command(
     modes = sum(bool(x) for x in (rev_from or rev_to, catalogs, templates))
     if modes > 1:
         raise click.UsageError("choose one of --from/--to, --catalogs, --templates")
+    if source and not case_path:
+        raise click.UsageError("--source names the source of the --case file: give --case")
     try:
         from pexmail.diff.compare import CaseFile, compare
         from pexmail.diff.report import html_report, summary

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from pexmail.catalog.contacts import ContactEntry
 from pexmail.catalog.load import Catalog
@@ -529,10 +528,3 @@ def _directory_files(before: Catalog, after: Catalog) -> list[Change]:
         if ids:
             parts.append(f"{words} {', '.join(ids)}")
     return [Change("contact directories", "; ".join(parts))] if parts else []
-
-
-def relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)

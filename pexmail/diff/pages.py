@@ -133,6 +133,13 @@ def compare_pages(old: Sequence[Image.Image], new: Sequence[Image.Image]) -> Vis
         if tag != "equal":
             aligner.unmatched(a[i1:i2], b[j1:j2], removed, added, changed)
     aligner.drop_stationary(removed, added)
+    # a table or box split at another place of a page break draws its rules elsewhere:
+    # rules alone are furniture, the text they frame is compared on its own
+    removed = [band for band in removed if not _is_rule(old[band.page], band)]
+    added = [band for band in added if not _is_rule(new[band.page], band)]
+    changed = [
+        (x, y) for x, y in changed if not (_is_rule(old[x.page], x) and _is_rule(new[y.page], y))
+    ]
     for x, y in changed:
         old_boxes, new_boxes = aligner.word_boxes(x, y)
         pairs[x.page].before_regions += old_boxes
@@ -149,6 +156,21 @@ def compare_pages(old: Sequence[Image.Image], new: Sequence[Image.Image]) -> Vis
 
 def _ink_mask(image: Image.Image) -> Image.Image:
     return image.point(lambda v: 255 if v < INK else 0)
+
+
+def _is_rule(image: Image.Image, band: Band) -> bool:
+    """A band of horizontal lines only (table or box borders): every inked row is inked
+    over most of the band's width, which no line of text is."""
+    if band.height > 8:
+        return False
+    mask = _ink_mask(image.crop((0, band.top, image.width, band.bottom)))
+    box = mask.getbbox()
+    if box is None:
+        return True
+    width = box[2] - box[0]
+    data = mask.tobytes()
+    rows = [data.count(255, y * image.width, (y + 1) * image.width) for y in range(band.height)]
+    return width >= 40 and all(n == 0 or n >= 0.6 * width for n in rows)
 
 
 def _bands(page: int, image: Image.Image) -> list[Band]:
