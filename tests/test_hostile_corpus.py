@@ -72,6 +72,8 @@ EXPECTED: dict[str, tuple[int, tuple[int, int, int, int] | None, set, tuple[str,
     ),
     "invalid-utf8.csv": (0, (2, 1, 0, 1), {(3, "Prénom", "encoding")}, ()),
     "mixed-encodings.csv": (0, (2, 1, 0, 1), {(3, "Prénom", "encoding_mixed")}, ("cp1252",)),
+    "utf16-lone-surrogate.csv": (0, (2, 1, 0, 1), {(3, "Date de l'acte", "encoding")}, ()),
+    "utf16-truncated.csv": (0, (2, 1, 0, 1), {(3, "Allocataire CAF", "encoding")}, ()),
     "bad-values.csv": (
         0,
         (14, 1, 0, 13),

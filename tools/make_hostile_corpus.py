@@ -51,6 +51,12 @@ def lines(*rows: str, header: str = EXPLOC) -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode("utf-8")
 
 
+def _utf16_with_lone_surrogate() -> bytes:
+    data = bytearray(lines(good(1), good(2)).decode().encode("utf-16"))
+    data[-20:-18] = b"\x00\xd8"  # a high surrogate with no low one, in the last row
+    return bytes(data)
+
+
 CORPUS: dict[str, bytes] = {
     "empty.csv": b"",
     "blank.csv": b"\n\r\n\n",
@@ -68,9 +74,7 @@ CORPUS: dict[str, bytes] = {
         good(1),
         "H-2;Mme;PETIT;Lou;3 rue de Paris;;93100;Montreuil",
         good(3) + ";en trop;encore",
-        "H-4;Mme;PETIT;Lou;12, rue de Paris;;93100;Montreuil;Bailleur social;OPH;2 000,00;;01/10/2026;;Oui".replace(
-            "12, rue", "12; rue"
-        ),
+        row(4, Adresse="12; rue de Paris"),  # a separator inside an unquoted value
     ),
     "oversized-field.csv": lines(row(1, Adresse='"' + "x" * 200_000 + '"'), good(2)),
     "long-field.csv": lines(row(1, Nom="N" * 301), good(2)),
@@ -90,6 +94,9 @@ CORPUS: dict[str, bytes] = {
         + good(2).encode("utf-8")
         + b"\r\n"
     ),
+    # Excel's "Unicode text": a lone surrogate in one row; a file cut in the middle of a character.
+    "utf16-lone-surrogate.csv": _utf16_with_lone_surrogate(),
+    "utf16-truncated.csv": lines(good(1), good(2)).decode().encode("utf-16")[:-3],
     "bad-values.csv": lines(
         row(1, Montant_de_la_dette="-150,00"),
         row(2, Montant_de_la_dette="9 999 999,00"),

@@ -50,9 +50,23 @@ def read_head(path: Path) -> bytes:
         return stream.read(SAMPLE_BYTES)
 
 
+def _undecodable(exc: UnicodeError) -> tuple[str, int]:
+    """Like ``surrogateescape``, for every codec: UTF-16 has no byte-wise escape, so a lone
+    surrogate or a file cut in the middle of a character would otherwise stop the file."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "\udcff" * max(1, exc.end - exc.start), exc.end
+    raise exc
+
+
+UNDECODABLE = "pexmail-undecodable"
+codecs.register_error(UNDECODABLE, _undecodable)
+
+
 def open_text(path: Path, encoding: str) -> TextIO:
-    """Open ``path`` for the csv module (``newline=''``), undecodable bytes kept as surrogates."""
-    return path.open("r", encoding=encoding, errors="surrogateescape", newline="")
+    """Open ``path`` for the csv module (``newline=''``), undecodable bytes kept as surrogates
+    (U+DC80-U+DCFF), which the reader rejects with their row and column."""
+    errors = "surrogateescape" if codecs.lookup(encoding).name != "utf-16" else UNDECODABLE
+    return path.open("r", encoding=encoding, errors=errors, newline="")
 
 
 def sniff_delimiter(header_line: str) -> str:
