@@ -66,7 +66,7 @@ class _Status:
     type=click.Choice(ENGINES),
     default=DEFAULT_ENGINE,
     show_default=True,
-    help="PDF engine: weasyprint (HTML/CSS, the reference) or typst (same text, ~10x less CPU).",
+    help="PDF engine: weasyprint (HTML/CSS, the reference) or typst (same text, a small fraction of the CPU).",
 )
 @click.option("--source", help="Source id of the files (skips header matching).")
 @click.option(
