@@ -52,7 +52,8 @@ engine_option = click.option(
     type=click.Choice(ENGINES),
     default=DEFAULT_ENGINE,
     show_default=True,
-    help="PDF engine: weasyprint (HTML/CSS, the reference) or typst (same text, ~10x less CPU).",
+    help="PDF engine: weasyprint (HTML/CSS, the reference) or typst (same text, a small fraction "
+    "of the CPU).",
 )
 pdf_variant_option = click.option(
     "--pdf-variant",

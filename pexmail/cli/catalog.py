@@ -18,7 +18,7 @@ from pexmail.errors import EXIT_CANNOT_WORK
     "--check",
     is_flag=True,
     help="Also render every letter for a sample household of each "
-    "territory, PDF and DOCX, and report any problem.",
+    "territory, PDF with each engine (WeasyPrint, Typst) and DOCX, and report any problem.",
 )
 @click.option("--schema", is_flag=True, help="Print every field the catalogue may hold, and exit.")
 def catalog_command(catalog_path: Path | None, check: bool, schema: bool) -> None:
