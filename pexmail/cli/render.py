@@ -83,6 +83,17 @@ class _Status:
 @click.option(
     "--strict", is_flag=True, help="Exit with 3 if a row was rejected or a document refused."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Rendering processes. Default: one per core (one process for small batches); "
+    "1 renders in this process, for debugging.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    help="Households per task sent to a rendering process. Default: automatic.",
+)
 def render(
     csv_files: tuple[Path, ...],
     catalog_path: Path | None,
@@ -96,6 +107,8 @@ def render(
     no_ledger: bool,
     dry_run: bool,
     strict: bool,
+    workers: int | None,
+    chunk_size: int | None,
 ) -> None:
     """Render every letter due for the cases in CSV_FILES.
 
@@ -125,6 +138,8 @@ def render(
         ledger=ledger_path,
         use_ledger=not no_ledger,
         dry_run=dry_run,
+        workers=workers,
+        chunk_size=chunk_size,
     )
     status = _Status()
     try:
