@@ -201,6 +201,7 @@ class _Batch:
         self.pending_suppressions: list[Suppression] = []
         self.tally = _Tally()
         self.total_cases = 0
+        self.cases_done = 0  # cases whose household is finished: the progress bar's ETA
         self.pool: ProcessPoolExecutor | None = None
         self.writer: HouseholdWriter | None = None
         self.workers = 1
@@ -519,8 +520,10 @@ class _Batch:
                 document.letter_id,
             )
         self.households_csv.write(_household_row(planned.group, household, planned.plan, letters))
+        self.cases_done += rows
         self.report("households", self.tally.households, None)
         self.report("letters", sum(self.tally.planned.values()), None)
+        self.report("cases", self.cases_done, self.total_cases)
 
     def suppress(self, suppressions: Sequence[Suppression]) -> None:
         for suppression in suppressions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,20 +15,63 @@ from pexmail.errors import EXIT_CANNOT_WORK, EXIT_OK, EXIT_STRICT, PexmailError
 
 
 class _Status:
-    """A one-line status on a terminal, nothing otherwise (logs and pipes stay clean)."""
+    """A progress bar on the terminal; nothing otherwise (logs and pipes stay clean).
 
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
+    The pipeline reports counts (``step, done, total``); this shows rows read, households,
+    letters, the letter rate and, once rendering has started, the time left."""
+
+    REFRESH = 0.25  # seconds between redraws
+
+    def __init__(self, live: bool | None = None, clock: Any = time.monotonic) -> None:
+        self.live = sys.stderr.isatty() if live is None else live
+        self.clock = clock
+        self.counts: dict[str, tuple[int, int | None]] = {}
+        self.started = clock()
+        self.rendering_since: float | None = None
+        self.drawn = 0.0
+        self.width = 0
 
     def __call__(self, step: str, done: int, total: int | None) -> None:
-        if not self.live or (done % 25 and done != total):
+        self.counts[step] = (done, total)
+        if step == "cases" and self.rendering_since is None:
+            self.rendering_since = self.clock()
+        if not self.live:
             return
-        text = f"{step}: {done}" + (f"/{total}" if total else "")
-        click.echo(f"\r{text:<40}", err=True, nl=False)
+        now = self.clock()
+        if now - self.drawn < self.REFRESH and done != total:
+            return
+        self.drawn = now
+        self.draw(self.line(now))
+
+    def line(self, now: float) -> str:
+        parts = []
+        rows = self.counts.get("rows")
+        if rows:
+            parts.append(f"rows {rows[0]:,}")
+        households = self.counts.get("households")
+        if households:
+            parts.append(f"households {households[0]:,}")
+        letters = self.counts.get("letters")
+        cases = self.counts.get("cases")
+        if letters and self.rendering_since is not None:
+            elapsed = max(now - self.rendering_since, 1e-6)
+            parts.append(f"letters {letters[0]:,} ({letters[0] / elapsed:.0f}/s)")
+        if cases and cases[1] and cases[0] and self.rendering_since is not None:
+            done, total = cases
+            elapsed = now - self.rendering_since
+            bar = int(20 * done / total)
+            left = elapsed * (total - done) / done
+            parts.insert(0, f"[{'#' * bar}{'.' * (20 - bar)}] {100 * done / total:3.0f}%")
+            parts.append(f"ETA {int(left // 60)}:{int(left % 60):02d}")
+        return " | ".join(parts)
+
+    def draw(self, text: str) -> None:
+        self.width = max(self.width, len(text))
+        click.echo(f"\r{text:<{self.width}}", err=True, nl=False)
 
     def done(self) -> None:
-        if self.live:
-            click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
+        if self.live and self.width:
+            click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
 
 
 @main.command()
