@@ -48,7 +48,7 @@ from pexmail.households.staging import CaseStore
 from pexmail.ingest.cases import FileInfo, FileStats, inspect_file, read_cases
 from pexmail.log import LOGGER, PROGRESS
 from pexmail.model import Document, Household, LetterChoice, Rejection, Suppression
-from pexmail.output.files import ensure_dir, write_atomic
+from pexmail.output.files import ensure_dir, sync_folder, write_atomic
 from pexmail.output.ledger import (
     Conflict,
     Ledger,
@@ -124,7 +124,7 @@ POOL_MIN_CASES = 150
 # Households per pool task: enough to make inter-process traffic negligible, few enough that
 # a pool of two has work to share and a killed run has little to redo.
 CHUNK_SIZE = 24
-# In one process, results are recorded (and the ledger committed) every few households.
+# A small batch in one process records results (and commits the ledger) every few households.
 IN_PROCESS_CHUNK_SIZE = 4
 
 
@@ -390,6 +390,8 @@ class _Batch:
         for planned, result in zip(chunk, results, strict=True):
             self.finish_household(planned, result, issued, released)
         if self.ledger is not None and not self.options.dry_run:
+            if issued:
+                sync_folder(self.out_dir)  # the files are on disk before the ledger says issued
             self.ledger.commit_many(self.run_id, issued)
             self.ledger.release_many(self.run_id, released)
             if len(self.pending_suppressions) >= 2000:
@@ -570,7 +572,8 @@ class _Batch:
         if self.options.chunk_size:
             self.chunk_size = self.options.chunk_size
         else:
-            self.chunk_size = CHUNK_SIZE if self.workers > 1 else IN_PROCESS_CHUNK_SIZE
+            small = cases < POOL_MIN_CASES
+            self.chunk_size = IN_PROCESS_CHUNK_SIZE if small and self.workers == 1 else CHUNK_SIZE
         self.max_in_flight = 2 * self.workers
         if self.workers == 1:
             self.writer = HouseholdWriter(self.catalog, self.settings)

@@ -165,7 +165,7 @@ class HouseholdWriter:
         case_ids = tuple(dict.fromkeys(c.case_id for c in household.cases))
         for fmt, (data, pages) in rendered.outputs.items():
             relative = document_path(household.key, letter.id, letter.version, fmt)
-            write_atomic(self.out_dir / relative, data)
+            write_atomic(self.out_dir / relative, data, durable=False)
             documents.append(
                 Document(
                     household_key=household.key,
@@ -201,7 +201,7 @@ class HouseholdWriter:
                 if rendered is None and prepared is not None:
                     rendered = self.renderer.render(prepared)
                 if rendered is not None and fmt in rendered.outputs:
-                    write_atomic(target, rendered.outputs[fmt][0])
+                    write_atomic(target, rendered.outputs[fmt][0], durable=False)
             documents.append(
                 Document(
                     household.key,
@@ -244,10 +244,12 @@ class HouseholdWriter:
             )
         relative = f"mailings/{safe_name(mailing_id)}.pdf"
         cover_path = self.out_dir / "mailings" / f".{safe_name(mailing_id)}-cover.pdf"
-        write_atomic(cover_path, cover)
+        write_atomic(cover_path, cover, durable=False)
         try:
             pages = merge_pdfs(
-                [cover_path, *(self.out_dir / d.path for d in files)], self.out_dir / relative
+                [cover_path, *(self.out_dir / d.path for d in files)],
+                self.out_dir / relative,
+                durable=False,
             )
         finally:
             cover_path.unlink(missing_ok=True)

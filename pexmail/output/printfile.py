@@ -39,14 +39,14 @@ INDEX_COLUMNS = (
 MergeSubmit = Callable[[list[str], str, list[bool]], "int | Future[int]"]
 
 
-def _write(writer: PdfWriter, target: Path) -> None:
+def _write(writer: PdfWriter, target: Path, durable: bool = True) -> None:
     writer.add_metadata({"/Title": f"pexmail — {target.stem}", "/Producer": "pexmail"})
     buffer = io.BytesIO()
     writer.write(buffer)
-    write_atomic(target, buffer.getvalue())
+    write_atomic(target, buffer.getvalue(), durable=durable)
 
 
-def merge_pdfs(paths: Iterable[Path], target: Path) -> int:
+def merge_pdfs(paths: Iterable[Path], target: Path, *, durable: bool = True) -> int:
     """Concatenate ``paths`` into ``target``; return the number of pages."""
     writer = PdfWriter()
     pages = 0
@@ -55,7 +55,7 @@ def merge_pdfs(paths: Iterable[Path], target: Path) -> int:
         for page in reader.pages:
             writer.add_page(page)
             pages += 1
-    _write(writer, target)
+    _write(writer, target, durable)
     return pages
 
 

@@ -228,6 +228,8 @@ _STYLE_IDS = {
 # docxtpl's own pass turning \n, \t, \a, \f in rendered values into breaks (it does not use
 # its instance).
 _resolve_listing = functools.partial(DocxTemplate.resolve_listing, None)
+# Only when a text element holds one of them is that (slow) pass needed.
+_LISTING = re.compile("<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")
 # Characters XML 1.0 cannot hold: a field with them would make Word refuse the file.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -401,7 +403,7 @@ class DocxEngine:
                     .replace("{_%", "{%")
                     .replace("%_}", "%}")
                 )
-                if part == _W_DOCUMENT:
+                if part == _W_DOCUMENT and _LISTING.search(xml):
                     xml = _resolve_listing(xml)
                 rendered[part] = xml.encode("utf-8")
         except Exception as exc:
