@@ -301,12 +301,16 @@ def median_run(runs: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--households", type=int, default=10_000)
+    parser.add_argument("--households", type=int, help="default: 10,000 (--quick: 300)")
     parser.add_argument("--engines", default="weasyprint", help="comma-separated PDF engines")
     parser.add_argument("--formats", default="pdf,docx", help="pdf, docx or pdf,docx")
-    parser.add_argument("--runs", type=int, default=3, help="runs per engine; the median is kept")
     parser.add_argument(
-        "--reference-sample", type=int, default=30, help="letters for the naive reference"
+        "--runs", type=int, help="runs per engine, the median is kept; default 3 (--quick: 1)"
+    )
+    parser.add_argument(
+        "--reference-sample",
+        type=int,
+        help="letters for the naive reference; default 30 (--quick: 5)",
     )
     parser.add_argument("--workers", type=int, help="passed to pexmail render (default: its own)")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
@@ -315,8 +319,11 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="300 households, 1 run, 5 reference letters"
     )
     args = parser.parse_args(argv)
-    if args.quick:
-        args.households, args.runs, args.reference_sample = 300, 1, 5
+    quick = {"households": 300, "runs": 1, "reference_sample": 5}
+    normal = {"households": 10_000, "runs": 3, "reference_sample": 30}
+    for name, value in (quick if args.quick else normal).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     formats = args.formats
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if "pdf" not in formats.split(","):
@@ -358,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"({figures['letters_per_s']}/s)"
                 )
             best = median_run(runs)
-            if "reference" in results:
+            if "reference" in results and "pdf" in formats.split(","):
                 best["ratio_to_reference"] = round(
                     best["letters_per_s_median"] / results["reference"]["letters_per_s"], 1
                 )
