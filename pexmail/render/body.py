@@ -54,6 +54,15 @@ ATTRIBUTES = {"class", "src", "alt", "colspan"}
 
 
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
+_KNOWN = INLINE | BLOCK
+_ALLOWED_PARENTS = {
+    "li": {"ul", "ol"},
+    "thead": {"table"},
+    "tbody": {"table"},
+    "tr": {"table", "thead", "tbody"},
+    "td": {"tr"},
+    "th": {"tr"},
+}
 
 
 class BodyError(ValueError):
@@ -160,7 +169,7 @@ class _Builder(HTMLParser):
     # -- parser callbacks --------------------------------------------------
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag not in INLINE | BLOCK:
+        if tag not in _KNOWN:
             raise self.error(f"<{tag}> is not part of the letter subset")
         for name in attributes:
             if name not in ATTRIBUTES:
@@ -185,16 +194,8 @@ class _Builder(HTMLParser):
             self.top.blocks.append(Image(src, attributes["alt"] or ""))
             return
         parent = self.top
-        allowed_parents = {
-            "li": {"ul", "ol"},
-            "thead": {"table"},
-            "tbody": {"table"},
-            "tr": {"table", "thead", "tbody"},
-            "td": {"tr"},
-            "th": {"tr"},
-        }
-        if tag in allowed_parents and parent.tag not in allowed_parents[tag]:
-            raise self.error(f"<{tag}> must be inside {' or '.join(sorted(allowed_parents[tag]))}")
+        if tag in _ALLOWED_PARENTS and parent.tag not in _ALLOWED_PARENTS[tag]:
+            raise self.error(f"<{tag}> must be inside {' or '.join(sorted(_ALLOWED_PARENTS[tag]))}")
         if tag in {"p", "h2", "h3"} and parent.tag in {"p", "h2", "h3"}:
             raise self.error(f"<{tag}> cannot be inside <{parent.tag}>")
         if parent.tag in {"table", "thead", "tbody", "tr", "ul", "ol"} and tag not in {
