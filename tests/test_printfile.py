@@ -122,3 +122,25 @@ def test_ledger_reserves_commits_and_releases_a_chunk_in_one_go(tmp_path):
             run, requests[:1], run_date=date(2026, 11, 23), out_dir=tmp_path
         )
         assert isinstance(again[0], Conflict) and again[0].code == "already_sent"
+
+
+def test_a_part_whose_merge_failed_is_merged_again_here(tmp_path):
+    from concurrent.futures import Future
+
+    letter_pdf(tmp_path / "a.pdf", 2, 1)
+    letter_pdf(tmp_path / "b.pdf", 1, 2)
+
+    def broken(paths, target, blanks):
+        future: Future = Future()
+        future.set_exception(RuntimeError("worker died"))
+        return future
+
+    prints = PrintFiles(tmp_path, broken, CsvStream(None, INDEX_COLUMNS), letters_per_file=1)
+    prints.add("x", "a.pdf", 2, "h-1", "x")
+    prints.add("x", "b.pdf", 1, "h-2", "x")
+    entries = prints.finish()
+    assert [(e["path"], e["pages"]) for e in entries] == [
+        ("print/x-001.pdf", 2),
+        ("print/x-002.pdf", 1),
+    ]
+    assert len(PdfReader(tmp_path / "print" / "x-002.pdf").pages) == 1

@@ -92,6 +92,9 @@ class _Part:
 class _Merged:
     part: _Part
     result: int | Future[int]
+    # Kept until the merge is done, to merge again here if its worker died.
+    paths: list[str] = field(default_factory=list)
+    blanks: list[bool] = field(default_factory=list)
 
 
 class PrintFiles:
@@ -143,8 +146,12 @@ class PrintFiles:
 
     def _merge(self, part: _Part) -> None:
         target = str(self.out_dir / part.relative)
-        self.merged.append(_Merged(part, self.submit(part.paths, target, part.blanks)))
-        part.paths, part.blanks = [], []  # the parent keeps figures, not paths
+        result = self.submit(part.paths, target, part.blanks)
+        self.merged.append(_Merged(part, result, part.paths, part.blanks))
+        part.paths, part.blanks = [], []
+        for merged in self.merged:  # the parent keeps figures, not the paths of done merges
+            if merged.paths and _succeeded(merged.result):
+                merged.paths, merged.blanks = [], []
 
     def finish(self) -> list[dict[str, Any]]:
         """Merge the parts still open; wait for every merge; the summary's entries."""
@@ -153,7 +160,12 @@ class PrintFiles:
         entries = []
         for merged in self.merged:
             part = merged.part
-            pages = merged.result if isinstance(merged.result, int) else merged.result.result()
+            try:
+                pages = merged.result if isinstance(merged.result, int) else merged.result.result()
+            except Exception:  # its worker died: merge that part here
+                pages = merge_part(
+                    [Path(p) for p in merged.paths], self.out_dir / part.relative, merged.blanks
+                )
             if pages != part.pages:  # page-exact or nothing: the index would lie
                 raise RuntimeError(f"{part.relative}: {pages} pages written, {part.pages} expected")
             mailings = part.group == "mailings"
@@ -169,3 +181,9 @@ class PrintFiles:
             )
         entries.sort(key=lambda e: e["path"])
         return entries
+
+
+def _succeeded(result: int | Future[int]) -> bool:
+    if isinstance(result, int):
+        return True
+    return result.done() and not result.cancelled() and result.exception() is None
