@@ -21,16 +21,20 @@ and ``summary.json`` proves the totals add up. Nothing here prints or knows clic
 
 from __future__ import annotations
 
-import hashlib
+import multiprocessing
+import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pexmail import __version__
+from pexmail import worker as worker_module
 from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Letter
 from pexmail.catalog.select import select_letters
@@ -45,9 +49,15 @@ from pexmail.households.normalize import identity
 from pexmail.households.staging import CaseStore
 from pexmail.ingest.cases import FileInfo, FileStats, inspect_file, read_cases
 from pexmail.log import LOGGER, PROGRESS
-from pexmail.model import Document, Household, Rejection, Suppression
-from pexmail.output.files import document_path, ensure_dir, safe_name, write_atomic
-from pexmail.output.ledger import Conflict, Ledger, default_ledger_path
+from pexmail.model import Document, Household, LetterChoice, Rejection, Suppression
+from pexmail.output.files import ensure_dir, sync_folder, write_atomic
+from pexmail.output.ledger import (
+    Conflict,
+    Ledger,
+    Reservation,
+    ReserveRequest,
+    default_ledger_path,
+)
 from pexmail.output.manifest import (
     MANIFEST_COLUMNS,
     CsvStream,
@@ -55,10 +65,23 @@ from pexmail.output.manifest import (
     document_row,
     write_summary,
 )
-from pexmail.output.printfile import merge_pdfs
-from pexmail.render.cover import render_cover
+from pexmail.output.printfile import INDEX_COLUMNS, PrintFiles
 from pexmail.render.engine import DEFAULT_ENGINE
-from pexmail.render.letter import FORMATS, LetterRenderer, PreparedLetter, Refused, RenderedLetter
+from pexmail.render.letter import FORMATS
+from pexmail.worker import (
+    CRASHED,
+    CarriedLetter,
+    HouseholdJob,
+    HouseholdResult,
+    HouseholdWriter,
+    WorkerSettings,
+    discard_files,
+    failed_result,
+    init_worker,
+    make_renderer,
+    merge_task,
+    run_chunk,
+)
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -76,6 +99,8 @@ class BatchOptions:
     dry_run: bool = False  # plan and report; write nothing, neither files nor ledger
     allow_stale: bool = False  # print contacts past max age (recorded in the manifest)
     falc_gate: bool = True  # refuse strict letters with FALC errors (pexmail.falc.gate)
+    workers: int | None = None  # rendering processes; None: one per core (1 for small batches)
+    chunk_size: int | None = None  # households per task sent to a worker; None: automatic
 
 
 @dataclass
@@ -98,7 +123,15 @@ class BatchResult:
         return len(self.refusals)
 
 
-REFUSALS = {"render_error", "address_unprintable", "stale_contact", FALC_REFUSED}
+REFUSALS = {"render_error", "address_unprintable", "stale_contact", FALC_REFUSED, CRASHED}
+
+# Below this many cases, starting worker processes costs more than it saves.
+POOL_MIN_CASES = 150
+# Households per pool task: enough to make inter-process traffic negligible, few enough that
+# a pool of two has work to share and a killed run has little to redo.
+CHUNK_SIZE = 24
+# A small batch in one process records results (and commits the ledger) every few households.
+IN_PROCESS_CHUNK_SIZE = 4
 
 
 def _noop(step: str, done: int, total: int | None) -> None:
@@ -169,23 +202,22 @@ class _Batch:
         self.out_dir = out_dir.resolve()
         self.options = options
         self.report = report
-        self.renderer = LetterRenderer(
-            catalog,
-            options.run_date,
-            options.formats,
-            options.pdf_variant,
-            allow_stale=options.allow_stale,
-            engine=options.engine,
-        )
-        self.gate = FalcGate(catalog, enabled=options.falc_gate)
-        if "pdf" in options.formats:
-            self.renderer.pdf.inspect = self.gate.inspector()
+        self.renderer = make_renderer(catalog, options)
+        self.gate = FalcGate(catalog, enabled=options.falc_gate)  # the workers' counts, added up
+        self.settings = WorkerSettings(options, self.out_dir)
         # Figures and small lists only: rows, documents and decisions stream to files.
         self.refused: list[Suppression] = []
         self.pending_suppressions: list[Suppression] = []
-        self.single_letter_pdfs: dict[str, list[str]] = {}  # letter id → paths, for print files
-        self.mailing_pdfs: list[str] = []
         self.tally = _Tally()
+        self.total_cases = 0
+        self.cases_done = 0  # cases whose household is finished: the progress bar's ETA
+        self.pool: ProcessPoolExecutor | None = None
+        self.writer: HouseholdWriter | None = None
+        self.workers = 1
+        self.chunk_size = IN_PROCESS_CHUNK_SIZE
+        self.max_in_flight = 2
+        self.window: deque[tuple[list[_Planned], list[HouseholdJob], Future]] = deque()
+        self.print_entries: list[dict[str, Any]] = []
         out = None if options.dry_run else self.out_dir
         # The last column says whether the FALC gate checked the document (off: --no-falc-gate).
         self.manifest = CsvStream(out and out / "manifest.csv", (*MANIFEST_COLUMNS, "falc_gate"))
@@ -193,12 +225,24 @@ class _Batch:
         self.households_csv = CsvStream(out and out / "households.csv", HOUSEHOLD_COLUMNS)
         self.review = CsvStream(out and out / "review.csv", REVIEW_COLUMNS)
         self.rejects = RejectsWriter(out and out / "rejects.csv")
+        if out is not None:
+            ensure_dir(out / "print")
+        self.print_index = CsvStream(out and out / "print" / "index.csv", INDEX_COLUMNS)
         self.streams = (
             self.manifest,
             self.mailings,
             self.households_csv,
             self.review,
             self.rejects,
+            self.print_index,
+        )
+        settings = catalog.document.print
+        self.prints = PrintFiles(
+            self.out_dir,
+            self.merge_print_part,
+            self.print_index,
+            settings.letters_per_file,
+            settings.duplex,
         )
         self.ledger: Ledger | None = None
         self.history: History = MemoryHistory()
@@ -227,18 +271,31 @@ class _Batch:
     # -- households -----------------------------------------------------------------
     def households(self, store: CaseStore) -> None:
         PROGRESS.info("Step 3 - Grouping households and rendering")
-        for block in store.blocks():
-            known = []
-            if self.ledger is not None:
-                postcode, number = block[0][1].block
-                known = self.ledger.known_in_block(postcode, number)
-            groups, reviews = match_block(block, known, self.thresholds)
-            self._record_reviews(reviews)
-            for group in groups:
-                self.household(group)
-            if len(self.pending_suppressions) >= 2000:
-                self.flush_ledger()
-        self.flush_ledger()
+        self.total_cases = store.count
+        self.start_pool(store.count)
+        try:
+            chunk: list[_Planned] = []
+            for block in store.blocks():
+                known = []
+                if self.ledger is not None:
+                    postcode, number = block[0][1].block
+                    known = self.ledger.known_in_block(postcode, number)
+                groups, reviews = match_block(block, known, self.thresholds)
+                self._record_reviews(reviews)
+                for group in groups:
+                    chunk.append(self.plan(group))
+                    if len(chunk) >= self.chunk_size:
+                        self.dispatch(chunk)
+                        chunk = []
+            if chunk:
+                self.dispatch(chunk)
+            while self.window:
+                self.consume(*self.window.popleft())
+            self.flush_ledger()
+            if not self.options.dry_run:
+                self.print_entries = self.prints.finish()
+        finally:
+            self.stop_pool()
 
     def flush_ledger(self) -> None:
         """Suppressions and the heartbeat go to the ledger in one transaction every few thousand."""
@@ -247,7 +304,8 @@ class _Batch:
             self.ledger.heartbeat(self.run_id)
         self.pending_suppressions.clear()
 
-    def household(self, group: Group) -> None:
+    def plan(self, group: Group) -> _Planned:
+        """Merge the rows, count, plan the mailing: everything before the ledger and the renderer."""
         catalog = self.catalog
         household = merge_household(group.key, group.cases, catalog)
         self.tally.households += 1
@@ -264,39 +322,224 @@ class _Batch:
         )
         self.tally.uncoordinated_letters += alone
         self.tally.uncoordinated_per_household[alone] += 1
-
         plan = plan_mailing(household, catalog, self.options.run_date, self.history, self.out_dir)
-        suppressions = list(plan.suppressions)
-        prepared: list[tuple[PreparedLetter, list[Document]]] = []
-        for choice in plan.letters:
-            letter = catalog.letter(choice.letter_id, choice.version)
-            outcome = self.issue(household, letter)
-            if isinstance(outcome, Suppression):
-                suppressions.append(outcome)
+        carried = tuple(
+            CarriedLetter(
+                issued.letter_id,
+                issued.version,
+                tuple(
+                    self.ledger.documents_of(household.key, issued.letter_id, issued.episode)
+                    if self.ledger
+                    else ()
+                ),
+            )
+            for issued in plan.carried
+        )
+        return _Planned(group, household, plan, list(plan.suppressions), carried)
+
+    def dispatch(self, chunk: list[_Planned]) -> None:
+        """Reserve the chunk's letters in one transaction, then render it (pool or here)."""
+        requests = []
+        for planned in chunk:
+            episode = episode_of(planned.household.facts.act_date)
+            for choice in planned.plan.letters:
+                letter = self.catalog.letter(choice.letter_id, choice.version)
+                requests.append(
+                    (
+                        planned,
+                        choice,
+                        ReserveRequest(
+                            planned.household.key,
+                            letter.id,
+                            episode,
+                            letter.version,
+                            letter.sender,
+                            letter.stage,
+                        ),
+                    )
+                )
+        if self.ledger is not None and not self.options.dry_run:
+            outcomes = self.ledger.reserve_many(
+                self.run_id,
+                [r for _, _, r in requests],
+                run_date=self.options.run_date,
+                out_dir=self.out_dir,
+            )
+        else:
+            outcomes = [None] * len(requests)
+        for (planned, choice, _), outcome in zip(requests, outcomes, strict=True):
+            if isinstance(outcome, Conflict):
+                planned.suppressions.append(
+                    Suppression(
+                        planned.household.key, outcome.code, outcome.reason, choice.letter_id
+                    )
+                )
             else:
-                prepared.append(outcome)
-                self.tally.planned[letter.id] += 1
-        carried = [self.carry(household, issued) for issued in plan.carried]
-        issued_count = len(prepared) + len(carried)
+                planned.choices.append(choice)
+                planned.reservations.append(outcome)
+        jobs = [HouseholdJob(p.household, tuple(p.choices), p.carried) for p in chunk]
+        if self.pool is None:
+            self.consume(chunk, jobs, self.writer.run_chunk(jobs))
+            return
+        self.window.append((chunk, jobs, self.pool.submit(run_chunk, jobs)))
+        # Back-pressure: a few chunks in flight per worker, never the whole batch.
+        while len(self.window) > self.max_in_flight:
+            self.consume(*self.window.popleft())
+
+    def consume(
+        self,
+        chunk: list[_Planned],
+        jobs: list[HouseholdJob],
+        results: list[HouseholdResult] | Future,
+    ) -> None:
+        """Record a chunk's results, in submission order; commit its letters in one transaction."""
+        if isinstance(results, Future):
+            results = self.collect(jobs, results)
+        issued: list[tuple[Reservation, Sequence[Document], list]] = []
+        released: list[Reservation] = []
+        for planned, result in zip(chunk, results, strict=True):
+            self.finish_household(planned, result, issued, released)
+        if self.ledger is not None and not self.options.dry_run:
+            if issued:
+                sync_folder(self.out_dir)  # the files are on disk before the ledger says issued
+            self.ledger.commit_many(self.run_id, issued)
+            self.ledger.release_many(self.run_id, released)
+            if len(self.pending_suppressions) >= 2000:
+                self.flush_ledger()
+
+    def collect(self, jobs: list[HouseholdJob], future: Future) -> list[HouseholdResult]:
+        """A chunk's results; if its worker died, each household is tried again on its own,
+        and one that fails again has its letters refused (never lost)."""
+        try:
+            return future.result()
+        except Exception as exc:
+            LOGGER.error(
+                "a rendering worker failed (%s): its %d households are tried again one by one",
+                type(exc).__name__,
+                len(jobs),
+            )
+        results = []
+        for job in jobs:
+            try:
+                results.append(self.resubmit([job]).result()[0])
+            except Exception as exc:
+                LOGGER.error(
+                    "%s: rendering failed twice (%s); its letters are refused",
+                    job.household.key,
+                    type(exc).__name__,
+                )
+                discard_files(self.out_dir, job, self.options.formats, self.options.run_date)
+                results.append(
+                    failed_result(
+                        job,
+                        f"the rendering process stopped unexpectedly ({type(exc).__name__});"
+                        " nothing was issued, run the batch again",
+                    )
+                )
+        return results
+
+    def resubmit(self, jobs: list[HouseholdJob]) -> Future:
+        assert self.pool is not None
+        try:
+            return self.pool.submit(run_chunk, jobs)
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+            return self.pool.submit(run_chunk, jobs)
+
+    def finish_household(
+        self,
+        planned: _Planned,
+        result: HouseholdResult,
+        issued: list[tuple[Reservation, Sequence[Document], list]],
+        released: list[Reservation],
+    ) -> None:
+        household = planned.household
+        suppressions = planned.suppressions
+        letters = 0
+        identities = [identity(c) for c in household.cases]
+        if result.falc is not None:
+            self.gate.add_counts(result.falc)
+        for outcome, reservation in zip(result.letters, planned.reservations, strict=True):
+            self.tally.contacts_to_review.update(outcome.review_ids)
+            self.tally.stale_contacts_allowed.update(outcome.stale_ids)
+            if outcome.refusal is not None:
+                suppressions.append(outcome.refusal)
+                if reservation is not None:
+                    released.append(reservation)
+                continue
+            letters += 1
+            self.tally.planned[outcome.letter_id] += 1
+            for document in outcome.documents:
+                self.record(document)
+            if reservation is not None:
+                issued.append((reservation, outcome.documents, identities))
+            elif isinstance(self.history, MemoryHistory) and not self.options.dry_run:
+                letter = self.catalog.letter(outcome.letter_id, planned_version(planned, outcome))
+                self.history.add(
+                    _issued(
+                        household,
+                        letter,
+                        episode_of(household.facts.act_date),
+                        self.options.run_date,
+                        self.out_dir,
+                        list(outcome.documents),
+                    )
+                )
+        for documents, carried in zip(result.carried, planned.carried, strict=True):
+            letters += 1
+            self.tally.carried += 1
+            self.tally.planned[carried.letter_id] += 1
+            for document in documents:
+                self.record(document)
         self.suppress(suppressions)
-        self.tally.letters_per_household[issued_count] += 1
+        self.tally.letters_per_household[letters] += 1
         rows = len(household.cases)
-        if issued_count:
+        if letters:
             self.tally.with_documents += 1
             self.tally.rows_rendered += rows
         else:
             self.tally.rows_suppressed += rows
-        if issued_count > 1:
-            self.mailing(household, prepared, carried)
-        else:
-            for _, documents in [*prepared, *carried]:
-                for document in documents:
-                    if document.format == "pdf":
-                        self.single_letter_pdfs.setdefault(document.letter_id, []).append(
-                            document.path
-                        )
-        self.households_csv.write(_household_row(group, household, plan, issued_count))
+        mailing = result.mailing
+        loose = [
+            d
+            for docs in [*(o.documents for o in result.letters), *result.carried]
+            for d in docs
+            if d.format == "pdf"
+        ]
+        if mailing is not None:
+            self.tally.mailings += 1
+            self.tally.letters_in_mailings += letters
+            self.mailings.write(
+                [
+                    mailing.mailing_id,
+                    household.key,
+                    mailing.letters,
+                    mailing.pages,
+                    mailing.sha256,
+                    mailing.path,
+                ]
+            )
+            if mailing.refusal is not None:
+                self.suppress([mailing.refusal])
+            if mailing.path:
+                loose = []
+                self.prints.add(
+                    "mailings", mailing.path, mailing.pages, household.key, mailing.letters
+                )
+        for document in loose:
+            self.prints.add(
+                document.letter_id,
+                document.path,
+                document.pages or 0,
+                household.key,
+                document.letter_id,
+            )
+        self.households_csv.write(_household_row(planned.group, household, planned.plan, letters))
+        self.cases_done += rows
         self.report("households", self.tally.households, None)
+        self.report("letters", sum(self.tally.planned.values()), None)
+        self.report("cases", self.cases_done, self.total_cases)
 
     def suppress(self, suppressions: Sequence[Suppression]) -> None:
         for suppression in suppressions:
@@ -329,199 +572,72 @@ class _Batch:
                 )
             )
 
-    # -- letters --------------------------------------------------------------------
-    def issue(
-        self, household: Household, letter: Letter
-    ) -> tuple[PreparedLetter, list[Document]] | Suppression:
-        """Reserve, prepare, render, write, record: one letter for one household."""
-        episode = episode_of(household.facts.act_date)
-        reservation = None
-        if self.ledger is not None and not self.options.dry_run:
-            reservation = self.ledger.reserve(
-                self.run_id,
-                household.key,
-                letter.id,
-                episode,
-                version=letter.version,
-                sender=letter.sender,
-                stage=letter.stage,
-                run_date=self.options.run_date,
-                out_dir=self.out_dir,
-            )
-            if isinstance(reservation, Conflict):
-                return Suppression(household.key, reservation.code, reservation.reason, letter.id)
-        try:
-            prepared = self.renderer.prepare(letter, household.facts)
-            self.tally.contacts_to_review.update(prepared.freshness.review_ids)
-            self.tally.stale_contacts_allowed.update(prepared.freshness.stale_ids)
-            self.gate.check_text(prepared)
-            if self.options.dry_run:
-                return prepared, []
-            rendered = self.renderer.render(prepared)
-            self.gate.check_layout(rendered)
-        except Refused as refusal:
-            if reservation is not None and self.ledger is not None:
-                self.ledger.release(reservation, self.run_id)
-            LOGGER.error("%s: %s refused (%s)", household.key, letter.id, refusal.code)
-            return Suppression(household.key, refusal.code, refusal.reason, letter.id)
-        documents = self.write(household, letter, rendered)
-        if reservation is not None and self.ledger is not None:
-            self.ledger.commit(
-                reservation, self.run_id, documents, [identity(c) for c in household.cases]
-            )
-        elif isinstance(self.history, MemoryHistory):
-            self.history.add(
-                _issued(household, letter, episode, self.options.run_date, self.out_dir, documents)
-            )
-        return prepared, documents
-
-    def write(
-        self, household: Household, letter: Letter, rendered: RenderedLetter
-    ) -> list[Document]:
-        documents = []
-        freshness = rendered.prepared.freshness
-        for fmt, (data, pages) in rendered.outputs.items():
-            relative = document_path(household.key, letter.id, letter.version, fmt)
-            write_atomic(self.out_dir / relative, data)
-            documents.append(
-                Document(
-                    household_key=household.key,
-                    letter_id=letter.id,
-                    version=letter.version,
-                    sender=letter.sender,
-                    format=fmt,
-                    path=relative,
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    pages=pages,
-                    case_ids=tuple(dict.fromkeys(c.case_id for c in household.cases)),
-                    contacts_to_review=freshness.review_ids,
-                    stale_contacts_allowed=freshness.stale_ids,
-                )
-            )
-        for document in documents:
-            self.record(document)
-        return documents
-
-    def carry(
-        self, household: Household, issued: IssuedLetter
-    ) -> tuple[PreparedLetter | None, list[Document]]:
-        """A letter an interrupted run of this same batch already issued: listed again, not re-sent.
-
-        If its file went missing, it is rendered again (same text, same bytes)."""
-        self.tally.carried += 1
-        self.tally.planned[issued.letter_id] += 1
-        letter = self.catalog.letter(issued.letter_id, issued.version)
-        rows = (
-            self.ledger.documents_of(household.key, issued.letter_id, issued.episode)
-            if self.ledger
-            else []
-        )
-        try:
-            prepared: PreparedLetter | None = self.renderer.prepare(letter, household.facts)
-        except Refused:
-            prepared = None
-        review = prepared.freshness.review_ids if prepared else ()
-        stale = prepared.freshness.stale_ids if prepared else ()
-        documents = []
-        rendered = None
-        for fmt, path, sha256, pages in rows:
-            target = self.out_dir / path
-            if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != sha256:
-                if rendered is None:
-                    rendered = self.renderer.render(self.renderer.prepare(letter, household.facts))
-                if fmt in rendered.outputs:
-                    write_atomic(target, rendered.outputs[fmt][0])
-            documents.append(
-                Document(
-                    household.key,
-                    letter.id,
-                    letter.version,
-                    letter.sender,
-                    fmt,
-                    path,
-                    sha256,
-                    pages,
-                    tuple(dict.fromkeys(c.case_id for c in household.cases)),
-                    contacts_to_review=review,
-                    stale_contacts_allowed=stale,
-                )
-            )
-        for document in documents:
-            self.record(document)
-        return prepared, documents
-
-    # -- mailings ---------------------------------------------------------------------
-    def mailing(
-        self,
-        household: Household,
-        prepared: list[tuple[PreparedLetter, list[Document]]],
-        carried: list[tuple[PreparedLetter | None, list[Document]]],
-    ) -> None:
-        """Several letters for one household: one PDF, a cover page first, one envelope."""
-        letters = [p for p, _ in prepared] + [p for p, _ in carried if p is not None]
-        files = [d for _, docs in [*prepared, *carried] for d in docs if d.format == "pdf"]
-        mailing_id = f"{household.key}-{self.options.run_date.isoformat()}"
-        self.tally.mailings += 1
-        self.tally.letters_in_mailings += len(prepared) + len(carried)
-        row = [mailing_id, household.key, " ".join(p.letter.id for p in letters), 0, "", ""]
-        if self.options.dry_run or len(files) < 2:
-            self.mailings.write(row)
+    # -- the pool ---------------------------------------------------------------------
+    def start_pool(self, cases: int) -> None:
+        """Worker processes for a batch worth their start-up; in-process otherwise."""
+        workers = self.options.workers
+        if workers is None:
+            workers = os.cpu_count() or 1
+            if cases < POOL_MIN_CASES:
+                workers = 1
+        if self.options.dry_run:
+            workers = 1  # nothing to render
+        self.workers = max(1, workers)
+        if self.options.chunk_size:
+            self.chunk_size = self.options.chunk_size
+        else:
+            small = cases < POOL_MIN_CASES
+            self.chunk_size = IN_PROCESS_CHUNK_SIZE if small and self.workers == 1 else CHUNK_SIZE
+        self.max_in_flight = 2 * self.workers
+        if self.workers == 1:
+            self.writer = HouseholdWriter(self.catalog, self.settings)
+            self.writer.use_renderer(self.renderer)  # already compiled by the preflight
             return
-        order = {p.letter.id: i for i, p in enumerate(letters)}
-        files.sort(key=lambda d: order.get(d.letter_id, len(order)))
-        try:
-            cover, _ = render_cover(self.renderer, letters, mailing_id)
-        except Refused as refusal:
-            # The letters still go, as loose letters; the missing cover is reported.
-            LOGGER.error("%s: mailing cover refused (%s)", household.key, refusal.code)
-            self.suppress([Suppression(household.key, "cover_refused", refusal.reason)])
-            for document in files:
-                self.single_letter_pdfs.setdefault(document.letter_id, []).append(document.path)
-            self.mailings.write(row)
-            return
-        relative = f"mailings/{safe_name(mailing_id)}.pdf"
-        cover_path = self.out_dir / "mailings" / f".{safe_name(mailing_id)}-cover.pdf"
-        write_atomic(cover_path, cover)
-        pages = merge_pdfs(
-            [cover_path, *(self.out_dir / d.path for d in files)], self.out_dir / relative
-        )
-        cover_path.unlink()
-        digest = hashlib.sha256((self.out_dir / relative).read_bytes()).hexdigest()
-        self.mailings.write([*row[:3], pages, digest, relative])
-        self.mailing_pdfs.append(relative)
+        self.pool = self._new_pool()
 
-    # -- print files ------------------------------------------------------------------
-    def print_files(self) -> list[dict[str, Any]]:
-        """One file per letter type for single-letter mailings; one for combined mailings."""
-        PROGRESS.info("Step 5 - Writing print files")
-        entries = []
-        for letter_id, paths in self.single_letter_pdfs.items():
-            target = self.out_dir / "print" / f"{letter_id}.pdf"
-            pages = merge_pdfs([self.out_dir / p for p in paths], target)
-            entries.append(
-                {
-                    "kind": "letter",
-                    "letter_id": letter_id,
-                    "path": f"print/{letter_id}.pdf",
-                    "letters": len(paths),
-                    "pages": pages,
-                }
-            )
-        if self.mailing_pdfs:
-            pages = merge_pdfs(
-                [self.out_dir / p for p in self.mailing_pdfs],
-                self.out_dir / "print" / "mailings.pdf",
-            )
-            entries.append(
-                {
-                    "kind": "mailings",
-                    "letter_id": None,
-                    "path": "print/mailings.pdf",
-                    "mailings": len(self.mailing_pdfs),
-                    "pages": pages,
-                }
-            )
-        return entries
+    def _new_pool(self) -> ProcessPoolExecutor:
+        methods = multiprocessing.get_all_start_methods()
+        # fork: workers inherit the loaded catalogue and start in milliseconds.
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        worker_module._INHERITED = (self.catalog, self.settings)
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=init_worker,
+            initargs=(os.getpid(), str(self.catalog.path), self.settings),
+        )
+
+    def stop_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        worker_module._INHERITED = None
+
+    def merge_print_part(self, paths: list[str], target: str, blanks: list[bool]) -> Any:
+        if self.pool is None:
+            return merge_task(paths, target, blanks)
+        try:
+            return self.pool.submit(merge_task, paths, target, blanks)
+        except BrokenProcessPool:
+            self.pool = self._new_pool()
+            return self.pool.submit(merge_task, paths, target, blanks)
+
+
+@dataclass
+class _Planned:
+    """A household planned by the parent, waiting for its rendering results."""
+
+    group: Group
+    household: Household
+    plan: Plan
+    suppressions: list[Suppression]
+    carried: tuple[CarriedLetter, ...]
+    choices: list[LetterChoice] = field(default_factory=list)  # reserved, sent to render
+    reservations: list[Reservation | None] = field(default_factory=list)
+
+
+def planned_version(planned: _Planned, outcome: Any) -> str:
+    return next(c.version for c in planned.choices if c.letter_id == outcome.letter_id)
 
 
 def run_batch(
@@ -551,8 +667,8 @@ def run_batch(
         with CaseStore() as store:
             file_reports = _read_files(infos, catalog, options, store, batch.rejects, batch.report)
             batch.households(store)
-        print_files = [] if options.dry_run else batch.print_files()
-        summary = _summary(batch, file_reports, print_files)
+        summary = _summary(batch, file_reports, batch.print_entries)
+        summary["workers"] = batch.workers
         summary["duration_seconds"] = round(time.monotonic() - started, 2)
         for stream in batch.streams:
             stream.finish()
@@ -726,6 +842,7 @@ def _summary(
             "pdf_variant": options.pdf_variant,
             "falc_gate": options.falc_gate,
             "engine": options.engine,
+            "workers": batch.workers,
         },
         "falc": batch.gate.summary(),
         "files": files,

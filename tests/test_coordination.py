@@ -78,9 +78,9 @@ def test_several_letters_go_as_one_mailing_with_a_cover_page(cli, tmp_path, cata
     )  # the cover shows through the envelope window
     # The print files group mailings, not loose letters.
     prints = {p["path"]: p for p in summary(out)["print_files"]}
-    assert prints["print/mailings.pdf"]["mailings"] == 1
-    assert "print/drihl-cdp-private-adil.pdf" not in prints
-    assert prints["print/drihl-cdp-social.pdf"]["letters"] == 1
+    assert prints["print/mailings-001.pdf"]["mailings"] == 1
+    assert "print/drihl-cdp-private-adil-001.pdf" not in prints
+    assert prints["print/drihl-cdp-social-001.pdf"]["letters"] == 1
     assert summary(out)["coordination"]["with"]["max"] == 2
 
 

@@ -245,6 +245,22 @@ class Chain(Model):
     )
 
 
+class PrintSettings(Model):
+    """How the mail room's print files are cut and laid out."""
+
+    duplex: bool = Field(
+        default=False,
+        description="Printed on both sides: a letter with an odd page count is followed by a blank"
+        " page, so that no letter starts on the back of another household's page.",
+    )
+    letters_per_file: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="At most this many letters (or mailings) per print file: print/<letter id>-001.pdf, -002…",
+    )
+
+
 class Letter(Model):
     id: Identifier
     kind: Literal["letter", "notice"] = "letter"
@@ -387,6 +403,7 @@ class CatalogDocument(Model):
     matching: Matching = Field(default_factory=Matching)
     chain: Chain = Field(default_factory=Chain)
     falc: Falc = Field(default_factory=Falc)
+    print: PrintSettings = Field(default_factory=PrintSettings)
     letters: list[Letter] = Field(min_length=1)
 
 

@@ -36,10 +36,17 @@ class MemoryHistory:
     """A history held in memory: for tests and for runs without a ledger."""
 
     def __init__(self, letters: Sequence[IssuedLetter] = ()) -> None:
-        self.letters = list(letters)
+        # By household: a run without a ledger looks up every household once.
+        self.by_household: dict[str, list[IssuedLetter]] = {}
+        for letter in letters:
+            self.add(letter)
+
+    @property
+    def letters(self) -> list[IssuedLetter]:
+        return [x for letters in self.by_household.values() for x in letters]
 
     def issued(self, household_key: str) -> Sequence[IssuedLetter]:
-        return [x for x in self.letters if x.household_key == household_key]
+        return list(self.by_household.get(household_key, ()))
 
     def add(self, letter: IssuedLetter) -> None:
-        self.letters.append(letter)
+        self.by_household.setdefault(letter.household_key, []).append(letter)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,20 +26,63 @@ from pexmail.output.redact import Redactor, redact_outputs, redact_summary
 
 
 class _Status:
-    """A one-line status on a terminal, nothing otherwise (logs and pipes stay clean)."""
+    """A progress bar on the terminal; nothing otherwise (logs and pipes stay clean).
 
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
+    The pipeline reports counts (``step, done, total``); this shows rows read, households,
+    letters, the letter rate and, once rendering has started, the time left."""
+
+    REFRESH = 0.25  # seconds between redraws
+
+    def __init__(self, live: bool | None = None, clock: Any = time.monotonic) -> None:
+        self.live = sys.stderr.isatty() if live is None else live
+        self.clock = clock
+        self.counts: dict[str, tuple[int, int | None]] = {}
+        self.started = clock()
+        self.rendering_since: float | None = None
+        self.drawn = 0.0
+        self.width = 0
 
     def __call__(self, step: str, done: int, total: int | None) -> None:
-        if not self.live or (done % 25 and done != total):
+        self.counts[step] = (done, total)
+        if step == "cases" and self.rendering_since is None:
+            self.rendering_since = self.clock()
+        if not self.live:
             return
-        text = f"{step}: {done}" + (f"/{total}" if total else "")
-        click.echo(f"\r{text:<40}", err=True, nl=False)
+        now = self.clock()
+        if now - self.drawn < self.REFRESH and done != total:
+            return
+        self.drawn = now
+        self.draw(self.line(now))
+
+    def line(self, now: float) -> str:
+        parts = []
+        rows = self.counts.get("rows")
+        if rows:
+            parts.append(f"rows {rows[0]:,}")
+        households = self.counts.get("households")
+        if households:
+            parts.append(f"households {households[0]:,}")
+        letters = self.counts.get("letters")
+        cases = self.counts.get("cases")
+        if letters and self.rendering_since is not None:
+            elapsed = max(now - self.rendering_since, 1e-6)
+            parts.append(f"letters {letters[0]:,} ({letters[0] / elapsed:.0f}/s)")
+        if cases and cases[1] and cases[0] and self.rendering_since is not None:
+            done, total = cases
+            elapsed = now - self.rendering_since
+            bar = int(20 * done / total)
+            left = elapsed * (total - done) / done
+            parts.insert(0, f"[{'#' * bar}{'.' * (20 - bar)}] {100 * done / total:3.0f}%")
+            parts.append(f"ETA {int(left // 60)}:{int(left % 60):02d}")
+        return " | ".join(parts)
+
+    def draw(self, text: str) -> None:
+        self.width = max(self.width, len(text))
+        click.echo(f"\r{text:<{self.width}}", err=True, nl=False)
 
     def done(self) -> None:
-        if self.live:
-            click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
+        if self.live and self.width:
+            click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
 
 
 @main.command()
@@ -109,6 +153,17 @@ class _Status:
     "value from a field in summary.json, the CSV reports, the printed summary and errors "
     "(letters and ledger unchanged).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Rendering processes. Default: one per core (one process for small batches); "
+    "1 renders in this process, for debugging.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    help="Households per task sent to a rendering process. Default: automatic.",
+)
 def render(
     csv_files: tuple[Path, ...],
     catalog_path: Path | None,
@@ -126,6 +181,8 @@ def render(
     allow_stale: bool,
     no_falc_gate: bool,
     redact: bool,
+    workers: int | None,
+    chunk_size: int | None,
 ) -> None:
     """Render every letter due for the cases in CSV_FILES.
 
@@ -170,6 +227,8 @@ def render(
         dry_run=dry_run,
         allow_stale=allow_stale,
         falc_gate=not no_falc_gate,
+        workers=workers,
+        chunk_size=chunk_size,
     )
     status = _Status()
     redactor = Redactor([str(p) for p in paths]) if redact else None

@@ -143,6 +143,22 @@ class FalcGate:
             self.refused += 1
             raise Refused(REFUSED, refusal_reason(check, "layout"))
 
+    def take_counts(self) -> tuple[int, int, dict[str, int], dict[str, int]]:
+        """What was counted since the last call, and start again (a worker's share of a batch)."""
+        counts = (self.checked, self.refused, dict(self.by_rule), dict(self.levels))
+        self.checked = self.refused = 0
+        self.by_rule.clear()
+        self.levels.clear()
+        return counts
+
+    def add_counts(self, counts: tuple[int, int, dict[str, int], dict[str, int]]) -> None:
+        """Add a worker's counts (see :meth:`take_counts`) to the batch's."""
+        checked, refused, by_rule, levels = counts
+        self.checked += checked
+        self.refused += refused
+        self.by_rule.update(by_rule)
+        self.levels.update(levels)
+
     def summary(self) -> dict[str, Any]:
         return {
             "gate": self.enabled,

@@ -104,6 +104,16 @@ class Reservation:
 
 
 @dataclass(frozen=True)
+class ReserveRequest:
+    household_key: str
+    letter_id: str
+    episode: str
+    version: str
+    sender: str
+    stage: str
+
+
+@dataclass(frozen=True)
 class Conflict:
     code: str  # "already_sent" or "in_progress"
     reason: str
@@ -283,36 +293,71 @@ class Ledger:
         run_date: date,
         out_dir: Path,
     ) -> Reservation | Conflict:
+        request = ReserveRequest(household_key, letter_id, episode, version, sender, stage)
+        return self.reserve_many(run_id, [request], run_date=run_date, out_dir=out_dir)[0]
+
+    def reserve_many(
+        self,
+        run_id: str,
+        requests: Sequence[ReserveRequest],
+        *,
+        run_date: date,
+        out_dir: Path,
+    ) -> list[Reservation | Conflict]:
+        """Reserve several letters in one transaction (a batch reserves a chunk at a time)."""
+        if not requests:
+            return []
+        folder = str(out_dir.resolve())
+        outcomes: list[Reservation | Conflict] = []
         with self.transaction() as db:
-            row = db.execute(
-                "SELECT status, run_id, run_date FROM letters WHERE household_key = ? AND letter_id = ? AND episode = ?",
-                (household_key, letter_id, episode),
-            ).fetchone()
-            values = (version, sender, stage, run_date.isoformat(), run_id, str(out_dir.resolve()))
-            if row is None:
-                db.execute(
-                    "INSERT INTO letters (household_key, letter_id, episode, version, sender, stage, run_date,"
-                    " run_id, out_dir, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-                    (household_key, letter_id, episode, *values),
-                )
-            elif row[0] == "issued":
-                return Conflict("already_sent", f"already sent on {row[2]} (by another run)")
-            elif row[1] != run_id and self._alive(row[1]):
-                return Conflict("in_progress", f"being issued by run {row[1]}, still running")
-            else:  # our own, or left by a run that died: take it over
-                db.execute(
-                    "UPDATE letters SET version = ?, sender = ?, stage = ?, run_date = ?, run_id = ?, out_dir = ?"
-                    " WHERE household_key = ? AND letter_id = ? AND episode = ?",
-                    (*values, household_key, letter_id, episode),
-                )
-        return Reservation(household_key, letter_id, episode)
+            for r in requests:
+                outcomes.append(self._reserve(db, run_id, r, run_date.isoformat(), folder))
+        return outcomes
+
+    def _reserve(
+        self,
+        db: sqlite3.Connection,
+        run_id: str,
+        r: ReserveRequest,
+        run_date: str,
+        out_dir: str,
+    ) -> Reservation | Conflict:
+        key = (r.household_key, r.letter_id, r.episode)
+        row = db.execute(
+            "SELECT status, run_id, run_date FROM letters WHERE household_key = ? AND letter_id = ? AND episode = ?",
+            key,
+        ).fetchone()
+        values = (r.version, r.sender, r.stage, run_date, run_id, out_dir)
+        if row is None:
+            db.execute(
+                "INSERT INTO letters (household_key, letter_id, episode, version, sender, stage, run_date,"
+                " run_id, out_dir, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                (*key, *values),
+            )
+        elif row[0] == "issued":
+            return Conflict("already_sent", f"already sent on {row[2]} (by another run)")
+        elif row[1] != run_id and self._alive(row[1]):
+            return Conflict("in_progress", f"being issued by run {row[1]}, still running")
+        else:  # our own, or left by a run that died: take it over
+            db.execute(
+                "UPDATE letters SET version = ?, sender = ?, stage = ?, run_date = ?, run_id = ?, out_dir = ?"
+                " WHERE household_key = ? AND letter_id = ? AND episode = ?",
+                (*values, *key),
+            )
+        return Reservation(*key)
 
     def release(self, reservation: Reservation, run_id: str) -> None:
+        self.release_many(run_id, [reservation])
+
+    def release_many(self, run_id: str, reservations: Sequence[Reservation]) -> None:
+        """Free reservations of letters that were not issued (refused), in one transaction."""
+        if not reservations:
+            return
         with self.transaction() as db:
-            db.execute(
+            db.executemany(
                 "DELETE FROM letters WHERE household_key = ? AND letter_id = ? AND episode = ? AND run_id = ?"
                 " AND status = 'pending'",
-                (reservation.household_key, reservation.letter_id, reservation.episode, run_id),
+                [(r.household_key, r.letter_id, r.episode, run_id) for r in reservations],
             )
 
     def commit(
@@ -323,36 +368,48 @@ class Ledger:
         identities: Iterable[Identity],
     ) -> None:
         """Record the letter as issued; call only once its files are written."""
-        key = (reservation.household_key, reservation.letter_id, reservation.episode)
-        case_ids = " ".join(dict.fromkeys(c for d in documents for c in d.case_ids))
+        self.commit_many(run_id, [(reservation, documents, identities)])
+
+    def commit_many(
+        self,
+        run_id: str,
+        issued: Sequence[tuple[Reservation, Sequence[Document], Iterable[Identity]]],
+    ) -> None:
+        """Record several letters as issued in one transaction; their files are written."""
+        if not issued:
+            return
+        now = _now()
         with self.transaction() as db:
-            updated = db.execute(
-                "UPDATE letters SET status = 'issued', issued_at = ?, case_ids = ? WHERE household_key = ?"
-                " AND letter_id = ? AND episode = ? AND run_id = ? AND status = 'pending'",
-                (_now(), case_ids, *key, run_id),
-            ).rowcount
-            if updated != 1:
-                raise LedgerError(
-                    f"reservation of {reservation.letter_id} for {reservation.household_key} was lost"
-                )
-            db.executemany(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(*key, d.format, d.path, d.sha256, d.pages) for d in documents],
-            )
-            db.executemany(
-                "INSERT OR IGNORE INTO identities VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        reservation.household_key,
-                        i.postcode,
-                        i.number,
-                        i.street,
-                        i.name_text,
-                        " ".join(i.family),
+            for reservation, documents, identities in issued:
+                key = (reservation.household_key, reservation.letter_id, reservation.episode)
+                case_ids = " ".join(dict.fromkeys(c for d in documents for c in d.case_ids))
+                updated = db.execute(
+                    "UPDATE letters SET status = 'issued', issued_at = ?, case_ids = ? WHERE household_key = ?"
+                    " AND letter_id = ? AND episode = ? AND run_id = ? AND status = 'pending'",
+                    (now, case_ids, *key, run_id),
+                ).rowcount
+                if updated != 1:
+                    raise LedgerError(
+                        f"reservation of {reservation.letter_id} for {reservation.household_key} was lost"
                     )
-                    for i in identities
-                ],
-            )
+                db.executemany(
+                    "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(*key, d.format, d.path, d.sha256, d.pages) for d in documents],
+                )
+                db.executemany(
+                    "INSERT OR IGNORE INTO identities VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            reservation.household_key,
+                            i.postcode,
+                            i.number,
+                            i.street,
+                            i.name_text,
+                            " ".join(i.family),
+                        )
+                        for i in identities
+                    ],
+                )
 
     def record_suppressions(self, run_id: str, suppressions: Iterable[Suppression]) -> None:
         rows = [(run_id, s.household_key, s.letter_id, s.code, s.reason) for s in suppressions]

@@ -1,0 +1,193 @@
+"""The batch path: the same output whatever the workers and chunks; failures never lose a row."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from pexmail.render.letter import LetterRenderer
+
+from .conftest import ROOT, RUN_DATE
+
+SAMPLES = sorted((ROOT / "samples").glob("*.csv"))
+TABLES = (
+    "manifest.csv",
+    "mailings.csv",
+    "households.csv",
+    "review.csv",
+    "rejects.csv",
+    "print/index.csv",
+)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        return list(csv.DictReader(stream, delimiter=";"))
+
+
+def fingerprint(out: Path) -> dict:
+    """Everything a run writes, apart from timings, the worker count and the ledger's place."""
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for key in ("duration_seconds", "workers", "ledger"):
+        summary.pop(key)
+    files = {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name not in ("summary.json",)
+    }
+    return {"summary": summary, "files": files}
+
+
+def render(cli, out: Path, *extra: object, ledger: Path | None = None):
+    result = cli(
+        "render",
+        *SAMPLES,
+        "--out",
+        out,
+        "--ledger",
+        ledger or out.parent / f"{out.name}.sqlite",
+        "--date",
+        RUN_DATE.isoformat(),
+        "--catalog",
+        ROOT / "catalog.yaml",
+        *extra,
+    )
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_same_output_whatever_the_workers_and_chunk_size(cli, tmp_path, sample_run):
+    # sample_run: one process (a small batch), PDF and DOCX.
+    render(cli, tmp_path / "pool", "--workers", "2", "--chunk-size", "3")
+    reference, pooled = fingerprint(sample_run), fingerprint(tmp_path / "pool")
+    assert pooled["summary"] == reference["summary"]
+    assert pooled["files"] == reference["files"]  # letters, DOCX included, print files, CSVs
+    assert any(name.endswith(".docx") for name in pooled["files"])
+    assert json.loads((tmp_path / "pool" / "summary.json").read_text())["workers"] == 2
+    # DOCX only, other chunk sizes: still the same files.
+    render(cli, tmp_path / "a", "--format", "docx", "--workers", "2", "--chunk-size", "1")
+    render(cli, tmp_path / "b", "--format", "docx", "--workers", "1", "--chunk-size", "50")
+    assert fingerprint(tmp_path / "a") == fingerprint(tmp_path / "b")
+    docx = {k: v for k, v in reference["files"].items() if k.endswith(".docx")}
+    assert docx == {k: v for k, v in fingerprint(tmp_path / "a")["files"].items() if k in docx}
+
+
+def _fail_for(case_id: str, how: str):
+    """A LetterRenderer.render that crashes the process (or raises) for one case."""
+    original = LetterRenderer.render
+
+    def render(self, prepared):
+        if prepared.context["reference"].startswith(case_id):
+            if how == "crash":
+                os._exit(7)
+            raise RuntimeError("boom")
+        return original(self, prepared)
+
+    return render
+
+
+def _one_case(out_csv: Path) -> str:
+    return read_csv(out_csv)[0]["case_ids"].split()[0]
+
+
+def test_a_worker_crash_refuses_that_household_and_loses_nothing(
+    cli, tmp_path, monkeypatch, sample_run
+):
+    victim = _one_case(sample_run / "manifest.csv")
+    # The workers are forked after the patch: they inherit it.
+    monkeypatch.setattr(LetterRenderer, "render", _fail_for(victim, "crash"))
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    result = render(
+        cli, out, "--format", "docx", "--workers", "2", "--chunk-size", "4", ledger=ledger
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    rows = summary["rows"]
+    assert rows["read"] == rows["rendered"] + rows["suppressed"] + rows["rejected"]
+    assert summary["suppressions"]["by_code"]["render_crashed"] == 1
+    assert "render_crashed 1" in result.output
+    manifest = read_csv(out / "manifest.csv")
+    assert len(manifest) == 41 and not any(victim in d["case_ids"] for d in manifest)
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("SELECT status, COUNT(*) FROM letters GROUP BY status").fetchall() == [
+            ("issued", 41)
+        ]  # the refused letter's reservation was released
+    assert not list(out.rglob("*.tmp"))
+    # Fixed, run again into the same folder: the missing letter goes, nothing twice.
+    monkeypatch.undo()
+    render(cli, out, "--format", "docx", "--workers", "2", ledger=ledger)
+    assert len(read_csv(out / "manifest.csv")) == 42
+
+
+def test_a_job_that_raises_refuses_that_household_only(cli, tmp_path, monkeypatch, sample_run):
+    victim = _one_case(sample_run / "manifest.csv")
+    monkeypatch.setattr(LetterRenderer, "render", _fail_for(victim, "raise"))
+    out = tmp_path / "out"
+    render(cli, out, "--format", "docx", "--workers", "2", "--chunk-size", "5")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["suppressions"]["by_code"]["render_crashed"] == 1
+    assert summary["documents"]["total"] == 41
+    assert "RuntimeError" in summary["suppressions"]["reasons"].__repr__()
+    in_process = tmp_path / "one"
+    render(cli, in_process, "--format", "docx", "--workers", "1")
+    assert fingerprint(in_process)["files"] == fingerprint(out)["files"]
+
+
+def test_a_pooled_run_killed_halfway_completes_on_rerun(tmp_path):
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    args = [
+        sys.executable,
+        "-m",
+        "pexmail",
+        "render",
+        *map(str, SAMPLES),
+        "--out",
+        str(out),
+        "--ledger",
+        str(ledger),
+        "--date",
+        RUN_DATE.isoformat(),
+        "--catalog",
+        str(ROOT / "catalog.yaml"),
+        "--format",
+        "pdf",
+        "--workers",
+        "2",
+        "--chunk-size",
+        "2",
+    ]
+    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if len(list((out / "letters").rglob("*.pdf"))) >= 6:
+            break
+        time.sleep(0.05)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    time.sleep(1.5)  # the workers die with their parent: nothing is written after this
+    written = sorted((out / "letters").rglob("*.pdf"))
+    time.sleep(1.5)
+    assert sorted((out / "letters").rglob("*.pdf")) == written
+    assert 6 <= len(written) < 42
+    assert not list(out.rglob("*.tmp"))
+    rerun = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    manifest = read_csv(out / "manifest.csv")
+    assert len(manifest) == 42 == len({(d["household_key"], d["letter_id"]) for d in manifest})
+    for document in manifest:
+        path = out / document["path"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == document["sha256"]
+        assert len(PdfReader(path).pages) == int(document["pages"])
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("SELECT status, COUNT(*) FROM letters GROUP BY status").fetchall() == [
+            ("issued", 42)
+        ]

@@ -1,0 +1,73 @@
+"""The quick body tokenizer gives exactly what html.parser gives, or hands over to it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pexmail.render import body as body_module
+from pexmail.render.body import BodyError, _Builder, parse_body
+from pexmail.render.letter import LetterRenderer
+from pexmail.render.preflight import letter_territories, sample_facts
+
+from .conftest import RUN_DATE
+
+
+def slow(html: str):
+    builder = _Builder()
+    builder.feed(html)
+    builder.close()
+    return tuple(builder.stack[0].blocks)
+
+
+def test_every_catalogue_body_parses_the_same_both_ways(catalog):
+    renderer = LetterRenderer(catalog, RUN_DATE, ("docx",))
+    bodies = 0
+    for letter in catalog.letters_in_force(RUN_DATE):
+        for territory in letter_territories(catalog, letter):
+            html = str(
+                renderer.prepare(letter, sample_facts(catalog, letter, territory)).parts.body
+            )
+            assert body_module._tokenize(_Builder(), html)  # the quick path is the one used
+            assert parse_body(html) == slow(html), letter.id
+            bodies += 1
+    assert bodies > 5
+
+
+CASES = [
+    "<p>Tom &amp; Jerry &lt;b&gt; &#233;t&eacute; &nbsp;x</p>",
+    "<p>a<br>b<br/>c <strong>gras <em>et</em></strong> fin</p>",
+    "<p class='key'>simple quotes</p><!-- a comment --><h2>Titre</h2>",
+    '<div class="box">\n  <p>un</p>\n  <ul>\n    <li>item <span class="nowrap">01 02</span></li>\n  </ul>\n</div>',
+    '<table class="contacts"><thead><tr><th>A</th></tr></thead><tbody><tr><td><p>x</p>y</td></tr></tbody></table>',
+    '<div class="qr"><img src="qr:dihal" alt="QR"><p>légende</p></div>',
+    "<P>Upper case</P>",
+    "<!DOCTYPE html><p>declaration: html.parser takes it</p>",
+    "<p>a stray < sign</p>",
+    "<p class=key>unquoted attribute</p>",
+    "texte nu\n\n<p>puis</p>",
+]
+
+
+@pytest.mark.parametrize("html", CASES)
+def test_same_blocks_as_html_parser(html):
+    assert parse_body(html) == slow(html)
+
+
+ERRORS = [
+    "<p>ok</p>\n<script>alert(1)</script>",
+    "<p>ok</p>\n\n<p onclick='x'>no</p>",
+    "<p>\n<p>nested</p></p>",
+    "<ul>\ntext</ul>",
+    "<p>open",
+    "<img src='http://example.org/x.png' alt='x'>",
+    "<li>orphan</li>",
+]
+
+
+@pytest.mark.parametrize("html", ERRORS)
+def test_same_errors_with_the_same_line(html):
+    with pytest.raises(BodyError) as quick:
+        parse_body(html)
+    with pytest.raises(BodyError) as reference:
+        slow(html)
+    assert str(quick.value) == str(reference.value)
