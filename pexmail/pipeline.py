@@ -842,7 +842,6 @@ def _summary(
             "pdf_variant": options.pdf_variant,
             "falc_gate": options.falc_gate,
             "engine": options.engine,
-            "workers": batch.workers,
         },
         "falc": batch.gate.summary(),
         "files": files,
