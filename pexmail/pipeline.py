@@ -55,6 +55,7 @@ from pexmail.output.manifest import (
 )
 from pexmail.output.printfile import merge_pdfs
 from pexmail.render.cover import render_cover
+from pexmail.render.envelope import write_envelope
 from pexmail.render.letter import FORMATS, LetterRenderer, PreparedLetter, Refused, RenderedLetter
 
 Progress = Callable[[str, int, int | None], None]
@@ -169,6 +170,7 @@ class _Batch:
         self.pending_suppressions: list[Suppression] = []
         self.single_letter_pdfs: dict[str, list[str]] = {}  # letter id → paths, for print files
         self.mailing_pdfs: list[str] = []
+        self.envelope_pdfs: list[str] = []  # in mailing order, for print/envelopes.pdf
         self.tally = _Tally()
         out = None if options.dry_run else self.out_dir
         self.manifest = CsvStream(out and out / "manifest.csv", MANIFEST_COLUMNS)
@@ -278,6 +280,7 @@ class _Batch:
                         self.single_letter_pdfs.setdefault(document.letter_id, []).append(
                             document.path
                         )
+        self.envelope(household, [p for p, _ in [*prepared, *carried] if p is not None])
         self.households_csv.write(_household_row(group, household, plan, issued_count))
         self.report("households", self.tally.households, None)
 
@@ -463,6 +466,22 @@ class _Batch:
         self.mailings.write([*row[:3], pages, digest, relative])
         self.mailing_pdfs.append(relative)
 
+    def envelope(self, household: Household, letters: list[PreparedLetter]) -> None:
+        """One DL envelope per mailing holding a letter that asks for one (render/envelope.py)."""
+        if self.options.dry_run or "pdf" not in self.options.formats or not letters:
+            return
+        case_ids = list(dict.fromkeys(c.case_id for c in household.cases))
+        try:
+            document = write_envelope(
+                self.renderer, self.out_dir, household.key, case_ids, letters, self.options.run_date
+            )
+        except Refused as refusal:
+            self.suppress([Suppression(household.key, "envelope_refused", refusal.reason)])
+            return
+        if document is not None:
+            self.record(document)
+            self.envelope_pdfs.append(document.path)
+
     # -- print files ------------------------------------------------------------------
     def print_files(self) -> list[dict[str, Any]]:
         """One file per letter type for single-letter mailings; one for combined mailings."""
@@ -477,6 +496,20 @@ class _Batch:
                     "letter_id": letter_id,
                     "path": f"print/{letter_id}.pdf",
                     "letters": len(paths),
+                    "pages": pages,
+                }
+            )
+        if self.envelope_pdfs:
+            pages = merge_pdfs(
+                [self.out_dir / p for p in self.envelope_pdfs],
+                self.out_dir / "print" / "envelopes.pdf",
+            )
+            entries.append(
+                {
+                    "kind": "envelopes",
+                    "letter_id": None,
+                    "path": "print/envelopes.pdf",
+                    "envelopes": len(self.envelope_pdfs),
                     "pages": pages,
                 }
             )

@@ -19,6 +19,7 @@ from pexmail.households.normalize import words
 from pexmail.model import Case
 from pexmail.render.address import address_block
 from pexmail.render.french import long_date
+from pexmail.render.lawfacts import case_law
 from pexmail.render.qr import QrImage
 
 # Words the layouts print around the letter text; one place for every engine.
@@ -73,7 +74,15 @@ def contacts_for(
     found: list[ContactView] = []
     missing: list[str] = []
     kinds = catalog.document.contacts.kinds
-    for kind in letter.contacts:
+    wanted = list(letter.contacts)
+    if letter.conditions.recommended_by is not None:
+        # A letter built from ticked recommendations also lists whom to call for each.
+        items = {r.id: r for r in catalog.document.recommendations}
+        for item_id in facts.recommendations:
+            item = items.get(item_id)
+            if item is not None and item.contact and item.contact not in wanted:
+                wanted.append(item.contact)
+    for kind in wanted:
         entries = catalog.directories.find(
             kind, facts.territory_id, facts.address.postcode, facts.address.commune
         )
@@ -120,6 +129,7 @@ def build_context(
             "printed_url": target.printed_url,
         }
     facts_in_force = catalog.facts_for(facts.territory_id, run_date)
+    recommendations = {r.id: r for r in catalog.document.recommendations}
     return {
         "recipient": {
             "civility": facts.civility or "",
@@ -140,7 +150,12 @@ def build_context(
             "landlord_name": facts.landlord_name,
             "caf_recipient": facts.caf_recipient,
             "stage": facts.stage,
+            "recommendations": [
+                {"id": r.id, "label": r.label, "text": r.text}
+                for r in (recommendations[i] for i in facts.recommendations if i in recommendations)
+            ],
         },
+        "law": case_law(facts_in_force, facts),
         "territory": {
             "id": territory.id,
             "name": territory.name,
@@ -167,7 +182,7 @@ def build_context(
             "stage_label": catalog.stage(letter.stage).label,
         },
         "facts": {
-            fact_id: {"text": f.text, "label": f.label, "source": f.source}
+            fact_id: {"text": f.text, "label": f.label, "source": f.source, "value": f.value}
             for fact_id, f in facts_in_force.items()
         },
         "contacts": [c.as_dict() for c in contacts],

@@ -40,6 +40,11 @@ def sample_facts(catalog: Catalog, letter: Letter, territory_id: str) -> Case:
         high = conditions.debt.max or low + Decimal(4000)
         debt = ((low + high) / 2).quantize(Decimal("0.01"))
     landlord = (conditions.landlord_types or ["private"])[0]
+    recommended_by = (conditions.recommended_by or [""])[0]
+    # A letter built from a commission's recommendations is tried with every item.
+    recommendations = (
+        tuple(r.id for r in catalog.document.recommendations) if recommended_by else ()
+    )
     prefix = territory.postcode_prefixes[0]
     postcode = (prefix + "001")[:5] if len(prefix) < 5 else prefix
     return Case(
@@ -59,6 +64,8 @@ def sample_facts(catalog: Catalog, letter: Letter, territory_id: str) -> Case:
         act_date=date(2026, 10, 5),
         hearing_date=date(2027, 1, 14),
         caf_recipient=conditions.caf_recipient if conditions.caf_recipient is not None else True,
+        recommendations=recommendations,
+        recommended_by=recommended_by,
     )
 
 
