@@ -385,3 +385,16 @@ def test_summons_mailings_get_a_neutral_dl_envelope_with_the_qr_code(sample_run)
     summary = json.loads((sample_run / "summary.json").read_text(encoding="utf-8"))
     (entry,) = [p for p in summary["print_files"] if p["kind"] == "envelopes"]
     assert entry["envelopes"] == len(envelopes) == len(PdfReader(sample_run / entry["path"]).pages)
+
+
+def test_catalog_check_renders_the_envelope_and_names_a_broken_one(cli, catalog_copy):
+    template = catalog_copy.parent / "templates" / "envelopes" / "dl.html.j2"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace(
+            "{% for line in address_lines %}", "{% for line in nowhere %}"
+        ),
+        encoding="utf-8",
+    )
+    result = cli("catalog", "--check", "--catalog", catalog_copy)
+    assert result.exit_code == 1
+    assert "drihl-assignation" in result.output and "envelopes/dl.html.j2" in result.output

@@ -76,6 +76,8 @@ class LetterRenderer:
             self.templates.get(letter.templates.html)
             layout = self.catalog.document.senders[letter.sender].layout
             self.templates.get(f"layouts/{layout}.html.j2")
+            if letter.envelope is not None:
+                self.templates.get(letter.envelope.template)
 
     def prepare(self, letter: Letter, facts: Case) -> PreparedLetter:
         """The letter's context and text; raises :class:`Refused` when it cannot be written."""

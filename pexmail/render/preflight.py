@@ -16,6 +16,7 @@ from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Letter
 from pexmail.model import Address, Case, Location
 from pexmail.render.body import BodyError, parse_body
+from pexmail.render.envelope import render_envelope
 from pexmail.render.letter import LetterRenderer, Refused
 
 
@@ -89,6 +90,8 @@ def preflight(
                 prepared = renderer.prepare(letter, facts)
                 parse_body(str(prepared.parts.body))
                 renderer.render(prepared)
+                if letter.envelope is not None and "pdf" in formats:
+                    render_envelope(renderer, [prepared])
             except BodyError as exc:
                 yield PreflightProblem(
                     letter.id, letter.version, territory_id, f"{letter.templates.html}: {exc}"
