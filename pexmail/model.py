@@ -72,6 +72,9 @@ class Case:
     phone: str = ""
     email: str = ""
     language: str = ""
+    # Items ticked by a commission (ids of the catalogue's `recommendations`), and which one.
+    recommendations: tuple[str, ...] = ()
+    recommended_by: str = ""  # e.g. "clil", "ccapex"; a source sets it with `defaults`
 
     def __reduce__(self) -> tuple:
         # Positional: cases are pickled by the thousand into the staging store.
@@ -107,6 +110,8 @@ CASE_COLUMNS: tuple[str, ...] = (
     "phone",
     "email",
     "language",
+    "recommendations",
+    "recommended_by",
 )
 
 # Without these a row cannot become a letter.

@@ -535,6 +535,17 @@ class _Batch:
                 household.key,
                 document.letter_id,
             )
+        if result.envelope is not None:
+            self.record(result.envelope)
+            self.prints.add(
+                "envelopes",
+                result.envelope.path,
+                result.envelope.pages or 0,
+                household.key,
+                result.envelope.letter_id,
+            )
+        if result.envelope_refusal is not None:
+            self.suppress([result.envelope_refusal])
         self.households_csv.write(_household_row(planned.group, household, planned.plan, letters))
         self.cases_done += rows
         self.report("households", self.tally.households, None)

@@ -33,6 +33,7 @@ from pexmail.model import Document, Household, LetterChoice, Suppression
 from pexmail.output.files import document_path, safe_name, write_atomic
 from pexmail.output.printfile import merge_pdfs
 from pexmail.render.cover import render_cover
+from pexmail.render.envelope import write_envelope
 from pexmail.render.letter import LetterRenderer, PreparedLetter, Refused
 
 # A household whose rendering failed for a reason other than a refusal (a bug, a
@@ -84,6 +85,8 @@ class HouseholdResult:
     mailing: MailingOutcome | None = None
     # The FALC gate's counts for this household (FalcGate.take_counts), added up by the parent.
     falc: tuple[int, int, dict[str, int], dict[str, int]] | None = None
+    envelope: Document | None = None  # the DL envelope, when a letter asks for one
+    envelope_refusal: Suppression | None = None
 
 
 @dataclass(frozen=True)
@@ -185,13 +188,33 @@ class HouseholdWriter:
         mailing = None
         if len(prepared) + len(carried) > 1:
             mailing = self.mailing(household, prepared, carried)
+        envelope, envelope_refusal = self.envelope(
+            household, [p for p, _ in [*prepared, *carried] if p is not None]
+        )
         return HouseholdResult(
             household.key,
             tuple(outcomes),
             tuple(docs for _, docs in carried),
             mailing,
             self.gate.take_counts(),
+            envelope,
+            envelope_refusal,
         )
+
+    def envelope(
+        self, household: Household, letters: list[PreparedLetter]
+    ) -> tuple[Document | None, Suppression | None]:
+        """One DL envelope per mailing holding a letter that asks for one (render/envelope.py)."""
+        if self.dry_run or "pdf" not in self.renderer.formats or not letters:
+            return None, None
+        case_ids = list(dict.fromkeys(c.case_id for c in household.cases))
+        try:
+            document = write_envelope(
+                self.renderer, self.out_dir, household.key, case_ids, letters, self.run_date
+            )
+        except Refused as refusal:
+            return None, Suppression(household.key, "envelope_refused", refusal.reason)
+        return document, None
 
     def write(self, household: Household, letter: Any, rendered: Any) -> tuple[Document, ...]:
         documents = []
@@ -312,6 +335,7 @@ def discard_files(out_dir: Path, job: HouseholdJob, formats: Sequence[str], run_
     targets += [
         out_dir / "mailings" / f"{mailing}.pdf",
         out_dir / "mailings" / f".{mailing}-cover.pdf",
+        out_dir / "envelopes" / f"{mailing}.pdf",
     ]
     for target in targets:
         target.unlink(missing_ok=True)

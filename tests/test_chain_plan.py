@@ -86,7 +86,8 @@ def test_a_later_stage_in_the_rows_supersedes_the_earlier_letters(catalog):
 def test_a_later_stage_in_the_history_supersedes_too(catalog):
     history = MemoryHistory([sent("some-assignation-letter", "assignation", 40)])
     plan = plan_mailing(household("cdp"), catalog, RUN, history)
-    assert plan.letters == ()
+    # The stage's own letter may go; the CDP letter may not.
+    assert [c.letter_id for c in plan.letters] == ["drihl-assignation"]
     assert plan.suppressions[0].code == "superseded"
     assert "some-assignation-letter" in plan.suppressions[0].reason
 
@@ -115,8 +116,8 @@ def test_minimum_interval_is_per_sender_and_letter(catalog, catalog_copy):
     text = catalog_copy.read_text(encoding="utf-8")
     catalog_copy.write_text(
         text.replace(
-            "letters:\n  - id: drihl-cdp-social",
-            "chain:\n  min_interval_days:\n    default: 21\n    senders:\n      drihl: 5\n\nletters:\n  - id: drihl-cdp-social",
+            "  min_interval_days:\n    default: 21\n",
+            "  min_interval_days:\n    default: 21\n    senders:\n      drihl: 5\n",
             1,
         ),
         encoding="utf-8",
@@ -173,8 +174,8 @@ def with_second_sender(catalog_copy: Path, extra: str = "", chain: str = "") -> 
     """A catalogue copy where a second sender writes to the same households as the DRIHL."""
     text = catalog_copy.read_text(encoding="utf-8")
     text = text.replace("\nqr:\n", SECOND_SENDER + "\nqr:\n", 1)
-    if chain:
-        text = text.replace("\nletters:\n", f"\n{chain}\nletters:\n", 1)
+    if chain:  # a group added to the catalogue's own exclusive groups
+        text = text.replace("\nchain:\n  exclusive:\n", f"\nchain:\n  exclusive:\n{chain}", 1)
     catalog_copy.write_text(text + SECOND_LETTER.format(extra=extra), encoding="utf-8")
     return catalog_copy
 
@@ -197,7 +198,7 @@ def test_a_letter_may_supersede_another(catalog_copy):
 
 
 def test_letters_that_must_not_go_together(catalog_copy):
-    chain = "chain:\n  exclusive:\n    - [drihl-cdp-private-adil, clil-test-letter]\n"
+    chain = "    - [drihl-cdp-private-adil, clil-test-letter]\n"
     catalog = load_catalog(with_second_sender(catalog_copy, chain=chain))
     plan = plan_mailing(household("cdp"), catalog, RUN, MemoryHistory())
     assert [c.letter_id for c in plan.letters] == ["drihl-cdp-private-adil"]

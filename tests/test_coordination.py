@@ -25,6 +25,10 @@ HEADER = (
     "Type de bailleur;Bailleur;Montant de la dette;Loyer mensuel;Date de l'acte;Date du bail;Allocataire CAF"
 )
 SAMPLES = sorted((ROOT / "samples").glob("*.csv"))
+# What the bundled samples issue on RUN_DATE (tools/make_samples.py): letters,
+# and DL envelopes for the mailings holding a summons letter.
+SAMPLE_LETTERS = 69
+SAMPLE_ENVELOPES = 3
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -146,7 +150,7 @@ def test_dry_run_writes_nothing(cli, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "dry run: nothing was written" in result.output
-    assert "drihl-cdp-social: 24" in result.output
+    assert "drihl-cdp-social: 20" in result.output and "drihl-assignation: 3" in result.output
     assert not out.exists() and not ledger.exists()
 
 
@@ -176,7 +180,7 @@ def test_dry_run_reads_the_ledger(cli, tmp_path):
         "2026-12-28",
         "--dry-run",
     )
-    assert "already_sent 42" in result.output
+    assert f"already_sent {SAMPLE_LETTERS}" in result.output
     assert ledger.read_bytes() == before and not (tmp_path / "next").exists()
 
 
@@ -215,16 +219,16 @@ def test_two_runs_at_once_never_issue_the_same_letter(tmp_path):
         for n in (1, 2)
         for d in read_csv(tmp_path / f"out{n}" / "manifest.csv")
     ]
-    assert len(letters) == len(set(letters)) == 42
+    assert len(letters) == len(set(letters)) == SAMPLE_LETTERS
     issued = ledger_rows(
         ledger,
         "SELECT COUNT(*), COUNT(DISTINCT household_key || letter_id) FROM letters WHERE status = 'issued'",
     )
-    assert issued == [(42, 42)]
+    assert issued == [(SAMPLE_LETTERS, SAMPLE_LETTERS)]
     codes = {**summary(tmp_path / "out1")["suppressions"]["by_code"]}
     for code, count in summary(tmp_path / "out2")["suppressions"]["by_code"].items():
         codes[code] = codes.get(code, 0) + count
-    assert codes.get("already_sent", 0) + codes.get("in_progress", 0) == 42
+    assert codes.get("already_sent", 0) + codes.get("in_progress", 0) == SAMPLE_LETTERS
 
 
 def test_a_run_killed_halfway_completes_on_rerun_without_duplicates_or_holes(tmp_path):
@@ -238,7 +242,7 @@ def test_a_run_killed_halfway_completes_on_rerun_without_duplicates_or_holes(tmp
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
     written = {p.relative_to(out) for p in (out / "letters").rglob("*.pdf")}
-    assert 5 <= len(written) < 42
+    assert 5 <= len(written) < SAMPLE_LETTERS
     assert not list(
         out.rglob("*.tmp")
     )  # atomic writes: no half file under the final name or left over
@@ -247,7 +251,10 @@ def test_a_run_killed_halfway_completes_on_rerun_without_duplicates_or_holes(tmp
     _, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
     manifest = read_csv(out / "manifest.csv")
-    assert len(manifest) == 42 == len({(d["household_key"], d["letter_id"]) for d in manifest})
+    documents = SAMPLE_LETTERS + SAMPLE_ENVELOPES
+    assert (
+        len(manifest) == documents == len({(d["household_key"], d["letter_id"]) for d in manifest})
+    )
     for document in manifest:
         data = (out / document["path"]).read_bytes()
         assert len(PdfReader(out / document["path"]).pages) == int(document["pages"])
@@ -255,7 +262,7 @@ def test_a_run_killed_halfway_completes_on_rerun_without_duplicates_or_holes(tmp
 
         assert hashlib.sha256(data).hexdigest() == document["sha256"]
     assert ledger_rows(ledger, "SELECT status, COUNT(*) FROM letters GROUP BY status") == [
-        ("issued", 42)
+        ("issued", SAMPLE_LETTERS)
     ]
     assert summary(out)["documents"]["carried_from_an_interrupted_run"] >= 4
 
@@ -295,8 +302,8 @@ def test_ledger_and_report_commands(cli, tmp_path):
     assert document["household_key"] in by_case.output
     report = cli("report", "--ledger", ledger, "--format", "json")
     figures = json.loads(report.output)
-    assert figures["letters"] == 42 and figures["letters_per_household"]["max"] == 1
-    assert figures["suppressed_by_rule"]["already_sent"]["letters"] == 42
+    assert figures["letters"] == SAMPLE_LETTERS and figures["letters_per_household"]["max"] == 2
+    assert figures["suppressed_by_rule"]["already_sent"]["letters"] == SAMPLE_LETTERS
     assert (
         figures["runs"][0]["uncoordinated"]["letters"]
         >= figures["runs"][0]["coordinated"]["letters"]

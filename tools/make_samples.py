@@ -3,7 +3,8 @@
 Three partner shapes, as their offices export them: the DRIHL's EXPLOC export
 of commandements de payer (Windows-1252, « ; », CRLF, French amounts and
 dates), the CAF's report of unpaid rent (UTF-8 with BOM, « , », ISO dates,
-« 1234.56 »), a CLIL session list (UTF-8, « ; »). About sixty households over
+« 1234.56 »), a CLIL session list with the recommendations ticked (UTF-8,
+« ; »), and a CCAPEX session list (opinions after the judgment). About sixty households over
 Paris, Seine-Saint-Denis and Pas-de-Calais; some appear in two files, spelled
 differently; a few rows are wrong on purpose. Every person is made up.
 """
@@ -323,7 +324,8 @@ def main() -> None:
     # CAF: unpaid rent reported by landlords; Pas-de-Calais households, and some
     # Paris households also in the EXPLOC file, written « NOM Prénom ».
     caf_rows = []
-    for i in [*range(48, 60), 0, 3, 10, 27, 30]:
+    # 29 and 36 are also in EXPLOC and the CLIL list: three senders, one household.
+    for i in [*range(48, 60), 0, 3, 10, 27, 30, 29, 36]:
         person = people[i]
         street = person["street"]
         if i == 0:
@@ -383,6 +385,23 @@ def main() -> None:
     # CLIL (Seine-Saint-Denis): households seen in session; some also in EXPLOC.
     clil_rows = []
     stages = ["Commandement de payer", "CDP", "Assignation", "commandement de payer", "Impayé"]
+    # The items ticked in session, as secretariats type them: ids, labels,
+    # aliases, any case, « ; », « , » or « + » between them.
+    ticked = [
+        "FSL; plan d'apurement",
+        "adil, suivi social",
+        "Reprise du loyer + APL",
+        "",
+        "Demande de logement social; DALO",
+        "plan-apurement, fsl, aide-logement",
+        "Surendettement",
+        "suivi social",
+        "ADIL; Action Logement",
+        "",
+        "fsl",
+        "Reprendre le paiement du loyer; Vérifier l'aide au logement",
+        "apurement",
+    ]
     for n, i in enumerate([26, 28, 29, 31, 33, 35, 36, 38, 40, 41, 44, 46, 47]):
         person = people[i]
         clil_rows.append(
@@ -399,10 +418,12 @@ def main() -> None:
                 SOCIAL_LANDLORDS[1] if person["social"] else "",
                 french_amount(bands[(i + 3) % len(bands)], rng),
                 french_amount(person["rent"], rng),
-                stages[n % len(stages)],
+                # Row 3: reported, not a Caf recipient: the CCAPEX writes.
+                "Impayé signalé" if n == 3 else stages[n % len(stages)],
                 f"{rng.randint(1, 28):02d}/{rng.choice([9, 10]):02d}/2026",
                 "",
-                rng.choice(["oui", "non"]),
+                "non" if n == 3 else rng.choice(["oui", "non"]),
+                ticked[n],
             ]
         )
     clil_rows.append(
@@ -423,6 +444,28 @@ def main() -> None:
             "04/11/2026",
             "",
             "non",
+            "",
+        ]
+    )
+    clil_rows.append(  # an item the catalogue does not list: rejected, with the column
+        [
+            "CLIL-AUB-398",
+            "M.",
+            "ROCHE",
+            "Denis",
+            "12 avenue Jean Jaurès",
+            "",
+            "93300",
+            "Aubervilliers",
+            "Social",
+            SOCIAL_LANDLORDS[1],
+            "3 200,00",
+            "540,00",
+            "Impayé",
+            "02/11/2026",
+            "",
+            "oui",
+            "FSL; visite à domicile",
         ]
     )
     write(
@@ -444,8 +487,74 @@ def main() -> None:
             "Date du dernier acte",
             "Date d'audience",
             "Allocataire",
+            "Recommandations",
         ],
         clil_rows,
+        delimiter=";",
+        encoding="utf-8",
+        newline="\n",
+    )
+
+    # CCAPEX: households examined after the judgment, up to police assistance,
+    # in the three territories; 12 and 15 are also in EXPLOC at an earlier stage.
+    ccapex_rows = []
+    late = [
+        "Décision de justice",
+        "Commandement de quitter les lieux",
+        "Réquisition CFP",
+        "CFP accordé",
+    ]
+    advice = [
+        "suivi social; logement social",
+        "DALO, surendettement",
+        "",
+        "paiement-loyer; fsl; adil",
+        "logement social",
+        "",
+    ]
+    for n, i in enumerate([12, 15, 20, 33, 52, 54, 56, 58]):
+        person = people[i]
+        ccapex_rows.append(
+            [
+                f"CCAPEX-{person['postcode'][:2]}-{800 + n}",
+                person["civility"],
+                person["family"],
+                person["given"],
+                person["street"],
+                person["complement"],
+                person["postcode"],
+                person["commune"],
+                "Bailleur social" if person["social"] else "Privé",
+                "",
+                french_amount(bands[(i + 5) % len(bands)] + 1850, rng),
+                french_amount(person["rent"], rng),
+                late[n % len(late)],
+                f"{rng.randint(1, 28):02d}/{rng.choice([9, 10]):02d}/2026",
+                advice[n % len(advice)],
+                rng.choice(["Oui", "Non"]),
+            ]
+        )
+    write(
+        "ccapex-avis-seance-2026-11.csv",
+        [
+            "N° dossier CCAPEX",
+            "Civilité",
+            "Nom",
+            "Prénom",
+            "Adresse",
+            "Complément d'adresse",
+            "Code postal",
+            "Commune",
+            "Type de bailleur",
+            "Bailleur",
+            "Dette",
+            "Loyer",
+            "Stade de la procédure",
+            "Date de l'acte",
+            "Recommandations",
+            "Allocataire CAF",
+        ],
+        ccapex_rows,
         delimiter=";",
         encoding="utf-8",
         newline="\n",

@@ -228,6 +228,7 @@ class _Checker:
         self.sources()
         self.letters()
         self.chain()
+        self.recommendations()
         self.overlaps()
         return self.problems
 
@@ -357,6 +358,19 @@ class _Checker:
                 self.problem((*path, "stage"), f"unknown stage {letter.stage!r}")
             if letter.qr is not None and letter.qr not in qr_ids:
                 self.problem((*path, "qr"), f"unknown QR target {letter.qr!r}")
+            for stage_id in letter.conditions.stages or ():
+                if stage_id not in stage_ids:
+                    self.problem((*path, "conditions", "stages"), f"unknown stage {stage_id!r}")
+            if letter.envelope is not None:
+                envelope = letter.envelope
+                if envelope.qr is not None and envelope.qr not in qr_ids:
+                    self.problem((*path, "envelope", "qr"), f"unknown QR target {envelope.qr!r}")
+                target = (template_root / envelope.template).resolve()
+                if not target.is_relative_to(template_root) or not target.is_file():
+                    self.problem(
+                        (*path, "envelope", "template"),
+                        f"template {TEMPLATE_DIR}/{envelope.template} not found",
+                    )
             for kind in letter.contacts:
                 if kind not in kinds:
                     self.problem((*path, "contacts"), f"unknown contact kind {kind!r}")
@@ -404,10 +418,29 @@ class _Checker:
                         ("letters", index, "supersedes"), f"unknown or same letter {other!r}"
                     )
 
+    def recommendations(self) -> None:
+        kinds = set(self.doc.contacts.kinds)
+        seen: dict[str, str] = {}
+        for index, item in enumerate(self.doc.recommendations):
+            if item.contact is not None and item.contact not in kinds:
+                self.problem(
+                    ("recommendations", index, "contact"), f"unknown contact kind {item.contact!r}"
+                )
+            for spelling in (item.id, item.label, *item.aliases):
+                key = fold(spelling)
+                if key in seen and seen[key] != item.id:
+                    self.problem(
+                        ("recommendations", index),
+                        f"spelling {spelling!r} already names recommendation {seen[key]!r}",
+                    )
+                seen[key] = item.id
+
     def overlaps(self) -> None:
         letters = list(enumerate(self.doc.letters))
         for (i, a), (j, b) in itertools.combinations(letters, 2):
-            if a.sender != b.sender or a.stage != b.stage or a.kind != b.kind:
+            if a.sender != b.sender or a.kind != b.kind:
+                continue
+            if not set(a.due_stages) & set(b.due_stages):
                 continue
             if not _periods_overlap(a, b) or not _conditions_overlap(a.conditions, b.conditions):
                 continue
@@ -433,6 +466,8 @@ def _conditions_overlap(a: Conditions, b: Conditions) -> bool:
     if not lists_meet(a.territories, b.territories):
         return False
     if not lists_meet(a.landlord_types, b.landlord_types):
+        return False
+    if not lists_meet(a.recommended_by, b.recommended_by):
         return False
     if (
         a.caf_recipient is not None

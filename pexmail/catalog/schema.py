@@ -87,6 +87,9 @@ class Fact(Model):
     id: Identifier
     label: str = Field(description="What the fact is, for reviewers.")
     text: str = Field(description="How letters print it, e.g. « 6 semaines ».")
+    value: Decimal | None = Field(
+        default=None, description="The number behind the text, when pexmail computes with it."
+    )
     source: str = Field(description="Legal source: law, article, decision.")
     valid_from: date
     valid_until: date | None = None
@@ -182,6 +185,39 @@ class Conditions(Model):
     landlord_types: list[Literal["social", "private"]] | None = None
     debt: DebtBand | None = None
     caf_recipient: bool | None = None
+    stages: list[Identifier] | None = Field(
+        default=None,
+        description="Household stages the letter is due at; none = only the letter's `stage`.",
+    )
+    recommended_by: list[Identifier] | None = Field(
+        default=None,
+        description="Due only when the household has recommendations ticked by one of these "
+        "bodies (case field recommended_by, e.g. clil).",
+    )
+
+
+class Recommendation(Model):
+    """An item a commission may tick for a household; letters print its wording."""
+
+    id: Identifier
+    label: str = Field(description="Short name, as in the commission's form and letters.")
+    aliases: list[str] = Field(
+        default_factory=list, description="Other ways partners' files write this item."
+    )
+    text: str = Field(description="What the household is advised to do, in plain French.")
+    contact: Identifier | None = Field(
+        default=None, description="Kind of contact that helps with it, printed in the letter."
+    )
+
+
+class Envelope(Model):
+    """A DL envelope printed for every mailing holding this letter."""
+
+    template: str = Field(
+        default="envelopes/dl.html.j2",
+        description="Page template of the envelope, under templates/.",
+    )
+    qr: Identifier | None = Field(default=None, description="QR target printed on the envelope.")
 
 
 class Templates(Model):
@@ -286,6 +322,15 @@ class Letter(Model):
         default_factory=list,
         description="Letters not sent when this one is due to the same household.",
     )
+    envelope: Envelope | None = Field(
+        default=None,
+        description="Print a DL envelope (QR code, one neutral sentence) for mailings holding it.",
+    )
+
+    @property
+    def due_stages(self) -> list[str]:
+        """Household stages this letter is due at."""
+        return list(self.conditions.stages or [self.stage])
 
     @model_validator(mode="after")
     def _validity(self) -> Letter:
@@ -404,6 +449,10 @@ class CatalogDocument(Model):
     chain: Chain = Field(default_factory=Chain)
     falc: Falc = Field(default_factory=Falc)
     print: PrintSettings = Field(default_factory=PrintSettings)
+    recommendations: list[Recommendation] = Field(
+        default_factory=list,
+        description="Items a CLIL or the CCAPEX may tick for a household (case field recommendations).",
+    )
     letters: list[Letter] = Field(min_length=1)
 
 

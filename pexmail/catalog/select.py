@@ -34,6 +34,11 @@ def unmet(conditions: Conditions, facts: Case) -> str | None:
             return "debt unknown"
         if not conditions.debt.contains(facts.debt):
             return "debt outside the letter's band"
+    if conditions.recommended_by is not None:
+        if not facts.recommendations:
+            return "no recommendation ticked for the household"
+        if facts.recommended_by not in conditions.recommended_by:
+            return f"recommendations not made by {conditions.recommended_by}"
     if conditions.caf_recipient is not None:
         if facts.caf_recipient is None:
             return "CAF recipient status unknown"
@@ -47,7 +52,7 @@ def select_letters(catalog: Catalog, facts: Case, on: date, kind: str = "letter"
     at_stage = [
         letter
         for letter in catalog.letters_in_force(on)
-        if letter.kind == kind and letter.stage == facts.stage
+        if letter.kind == kind and facts.stage in letter.due_stages
     ]
     if not at_stage:
         return Selection(

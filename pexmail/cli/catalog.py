@@ -57,6 +57,7 @@ def catalog_command(catalog_path: Path | None, check: bool, schema: bool) -> Non
             click.echo(
                 f"  contacts: {', '.join(letter.contacts)}"
                 + (f"; QR {letter.qr}" if letter.qr else "")
+                + ("; DL envelope" if letter.envelope else "")
             )
     if check:
         from pexmail.render.preflight import preflight
@@ -98,4 +99,8 @@ def describe_conditions(conditions: Any) -> str:
             parts.append(f"debt under {high}")
     if conditions.caf_recipient is not None:
         parts.append("CAF recipient" if conditions.caf_recipient else "not a CAF recipient")
+    if conditions.stages:
+        parts.append("at stages " + ", ".join(conditions.stages))
+    if conditions.recommended_by:
+        parts.append("recommendations ticked by " + "/".join(conditions.recommended_by))
     return "; ".join(parts) or "every household at this stage"

@@ -30,7 +30,10 @@ _FILLABLE = (
     "phone",
     "email",
     "language",
+    "recommendations",
+    "recommended_by",
 )
+_EMPTY = (None, "", ())
 _COMPARED = ("debt", "landlord_type", "monthly_rent", "caf_recipient", "lease_date", "hearing_date")
 
 
@@ -53,10 +56,10 @@ def merge_household(key: str, cases: list[Case], catalog: Catalog) -> Household:
     updates: dict[str, object] = {"stage": stage}
     notes: list[str] = []
     for name in _FILLABLE:
-        if getattr(primary, name) in (None, ""):
+        if getattr(primary, name) in _EMPTY:
             for other in recent[1:]:
                 value = getattr(other, name)
-                if value not in (None, ""):
+                if value not in _EMPTY:
                     updates[name] = value
                     break
     where = f"{primary.location.file}:{primary.location.row}"

@@ -182,6 +182,10 @@ class _RowConverter:
         for stage in self.catalog.stages:
             for spelling in (stage.id, stage.label, *stage.aliases):
                 aliases[fold(spelling)] = stage.id
+        recommendations: dict[str, str] = {}
+        for item in self.catalog.document.recommendations:
+            for spelling in (item.id, item.label, *item.aliases):
+                recommendations[fold(spelling)] = item.id
         columns = self.info.columns
         source = columns.source
         self.has_full_name = "full_name" in columns.positions
@@ -228,6 +232,11 @@ class _RowConverter:
             spec("phone", f.parse_phone),
             spec("email", f.parse_email),
             spec("language", f.parse_language),
+            spec(
+                "recommendations",
+                lambda v: f.parse_recommendations(v, recommendations),
+            ),
+            spec("recommended_by", str),
         ]
         self.plan = plan
         self.width = len(columns.headers)
@@ -340,6 +349,8 @@ class _RowConverter:
             phone=str(parsed.get("phone", "")),
             email=str(parsed.get("email", "")),
             language=str(parsed.get("language", "")),
+            recommendations=parsed.get("recommendations", ()),  # type: ignore[arg-type]
+            recommended_by=str(parsed.get("recommended_by", "")),
         )
 
 

@@ -287,3 +287,30 @@ def parse_language(raw: str) -> str:
     if not re.fullmatch(r"[a-z]{2,3}", text):
         raise FieldError("language", 'expected a language code such as "fr" or "ar"')
     return text
+
+
+# Items inside one cell: « FSL; plan d'apurement », « fsl, adil », one per line…
+_ITEM_SEPARATORS = re.compile(r"[;,|\n+]")
+
+
+def parse_recommendations(raw: str, aliases: dict[str, str]) -> tuple[str, ...]:
+    """A cell listing ticked items → catalogue recommendation ids, in the cell's order.
+
+    ``aliases`` maps folded ids, labels and aliases to ids. An item that is not
+    in the list rejects the row: a letter must not silently drop an advice.
+    """
+    found: list[str] = []
+    items = [item.strip() for item in _ITEM_SEPARATORS.split(raw)]
+    items = [item for item in items if item]
+    for position, item in enumerate(items, start=1):
+        key = fold(item)
+        if key not in aliases:
+            known = ", ".join(sorted(set(aliases.values())))
+            raise FieldError(
+                "recommendation",
+                f"item {position} of {len(items)} is not a recommendation of the catalogue; "
+                f"expected ids, labels or aliases of: {known}, separated by « ; » or « , »",
+            )
+        if aliases[key] not in found:
+            found.append(aliases[key])
+    return tuple(found)

@@ -19,6 +19,7 @@ from pexmail.households.normalize import words
 from pexmail.model import Case
 from pexmail.render.address import address_block
 from pexmail.render.french import long_date
+from pexmail.render.lawfacts import case_law
 from pexmail.render.qr import QrImage
 
 # Words the layouts print around the letter text; one place for every engine.
@@ -70,8 +71,16 @@ def contacts_for(
     catalog: Catalog, letter: Letter, facts: Case
 ) -> tuple[list[ContactView], list[str]]:
     """One entry per kind the letter asks for (the most local), and the kinds with none."""
+    wanted = list(letter.contacts)
+    if letter.conditions.recommended_by is not None:
+        # A letter built from ticked recommendations also lists whom to call for each.
+        items = {r.id: r for r in catalog.document.recommendations}
+        for item_id in facts.recommendations:
+            item = items.get(item_id)
+            if item is not None and item.contact and item.contact not in wanted:
+                wanted.append(item.contact)
     return contacts_near(
-        catalog, letter.contacts, facts.territory_id, facts.address.postcode, facts.address.commune
+        catalog, wanted, facts.territory_id, facts.address.postcode, facts.address.commune
     )
 
 
@@ -127,6 +136,7 @@ def build_context(
             "printed_url": target.printed_url,
         }
     facts_in_force = catalog.facts_for(facts.territory_id, run_date)
+    recommendations = {r.id: r for r in catalog.document.recommendations}
     return {
         "recipient": {
             "civility": facts.civility or "",
@@ -147,7 +157,12 @@ def build_context(
             "landlord_name": facts.landlord_name,
             "caf_recipient": facts.caf_recipient,
             "stage": facts.stage,
+            "recommendations": [
+                {"id": r.id, "label": r.label, "text": r.text}
+                for r in (recommendations[i] for i in facts.recommendations if i in recommendations)
+            ],
         },
+        "law": case_law(facts_in_force, facts),
         "territory": {
             "id": territory.id,
             "name": territory.name,
@@ -174,7 +189,7 @@ def build_context(
             "stage_label": catalog.stage(letter.stage).label,
         },
         "facts": {
-            fact_id: {"text": f.text, "label": f.label, "source": f.source}
+            fact_id: {"text": f.text, "label": f.label, "source": f.source, "value": f.value}
             for fact_id, f in facts_in_force.items()
         },
         "contacts": [c.as_dict() for c in contacts],

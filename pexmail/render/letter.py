@@ -97,6 +97,8 @@ class LetterRenderer:
             self.templates.get(f"layouts/{layout}.html.j2")
             if "pdf" in self.formats:
                 self.pdf.check_layout(layout)
+            if letter.envelope is not None:
+                self.templates.get(letter.envelope.template)
 
     def prepare(self, letter: Letter, facts: Case) -> PreparedLetter:
         """The letter's context and text; raises :class:`Refused` when it cannot be written."""

@@ -21,6 +21,7 @@ from pexmail.catalog.schema import Letter
 from pexmail.model import Address, Case, Location
 from pexmail.render.body import BodyError, check_template_source, parse_body
 from pexmail.render.engine import ENGINES
+from pexmail.render.envelope import render_envelope
 from pexmail.render.letter import LetterRenderer, PreparedLetter, Refused
 from pexmail.render.templates import Templates
 
@@ -46,6 +47,11 @@ def sample_facts(catalog: Catalog, letter: Letter, territory_id: str) -> Case:
         high = conditions.debt.max or low + Decimal(4000)
         debt = ((low + high) / 2).quantize(Decimal("0.01"))
     landlord = (conditions.landlord_types or ["private"])[0]
+    recommended_by = (conditions.recommended_by or [""])[0]
+    # A letter built from a commission's recommendations is tried with every item.
+    recommendations = (
+        tuple(r.id for r in catalog.document.recommendations) if recommended_by else ()
+    )
     prefix = territory.postcode_prefixes[0]
     postcode = (prefix + "001")[:5] if len(prefix) < 5 else prefix
     return Case(
@@ -65,6 +71,8 @@ def sample_facts(catalog: Catalog, letter: Letter, territory_id: str) -> Case:
         act_date=date(2026, 10, 5),
         hearing_date=date(2027, 1, 14),
         caf_recipient=conditions.caf_recipient if conditions.caf_recipient is not None else True,
+        recommendations=recommendations,
+        recommended_by=recommended_by,
     )
 
 
@@ -165,6 +173,8 @@ def _check_letter(
         prepared = prepare_sample(renderer, letter, territory_id)
         parse_body(str(prepared.parts.body))
         renderer.render(prepared)
+        if letter.envelope is not None and "pdf" in renderer.formats:
+            render_envelope(renderer, [prepared])
     except BodyError as exc:
         if name not in checked:
             checked[name] = subset_problems(renderer.templates, name)
