@@ -19,7 +19,7 @@ from pexmail.households.normalize import words
 from pexmail.model import Case
 from pexmail.render.address import address_block
 from pexmail.render.french import long_date
-from pexmail.render.lawfacts import case_law
+from pexmail.render.lawfacts import case_law, place_law
 from pexmail.render.qr import QrImage
 
 # Words the layouts print around the letter text; one place for every engine.
@@ -238,6 +238,7 @@ def build_notice_context(
             "printed_url": target.printed_url,
         }
     return {
+        "law": place_law(catalog.facts_for(territory_id, run_date)),
         "recipient": {
             "civility": "",
             "given_name": "",

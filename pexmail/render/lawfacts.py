@@ -25,8 +25,8 @@ OLD_LEASE = "old_lease"  # signed before: 6 weeks, or 2 months if the lease says
 UNKNOWN_LEASE = "unknown_lease"  # no lease date: say which applies when
 
 
-def cdp_delay(facts: dict[str, Fact], case: Case) -> dict[str, Any]:
-    """The commandement-de-payer delay for this household's lease."""
+def cdp_delay(facts: dict[str, Fact], case: Case | None) -> dict[str, Any]:
+    """The commandement-de-payer delay for this household's lease (None: no household)."""
     current = facts.get("cdp_delay")
     old = facts.get("cdp_delay_old_lease")
     if current is None:
@@ -35,7 +35,7 @@ def cdp_delay(facts: dict[str, Fact], case: Case) -> dict[str, Any]:
     cutoff = current.valid_from
     if old is None:
         rule = NEW_LEASE
-    elif case.lease_date is None:
+    elif case is None or case.lease_date is None:
         rule = UNKNOWN_LEASE
     elif case.lease_date >= cutoff:
         rule = NEW_LEASE
@@ -77,3 +77,8 @@ def case_law(facts: dict[str, Fact], case: Case) -> dict[str, Any]:
         "cdp_delay": cdp_delay(facts, case),
         "ccapex_threshold": ccapex_threshold(facts, case),
     }
+
+
+def place_law(facts: dict[str, Fact]) -> dict[str, Any]:
+    """The same for a notice, which has no household: the text says which delay applies when."""
+    return {"cdp_delay": cdp_delay(facts, None), "ccapex_threshold": None}
