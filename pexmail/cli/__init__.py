@@ -65,4 +65,6 @@ def main() -> None:
 
 # Each module registers its command on `main`.
 from pexmail.cli import catalog, ledger, render  # noqa: E402, F401
+
+# isort: split
 from pexmail.cli import serve  # noqa: E402, F401
