@@ -17,6 +17,7 @@ bounded thread pool inside the service, and a distributed engine can replace it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shutil
@@ -38,6 +39,7 @@ from pexmail.output.files import ensure_dir, write_atomic
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 ACTIVE = (QUEUED, RUNNING)
 _JOB_ID = "0123456789abcdef"
+CANCEL_WAIT_SECONDS = 60
 
 
 def new_job_id() -> str:
@@ -261,13 +263,19 @@ class EmbeddedRunner:
         return self.store.read(organisation, job_id)
 
     def cancel(self, organisation: str, job_id: str) -> JobStatus | None:
+        """Stop a job; returns once it has stopped (or after CANCEL_WAIT_SECONDS)."""
         with self.lock:
             live = self.live.get((organisation, job_id))
         if live is None:
             return self.store.read(organisation, job_id)
         live.cancel.set()
-        if live.future is not None and live.future.cancel():
-            self._finish(live, CANCELLED, error="cancelled before it started")
+        if live.future is not None:
+            if live.future.cancel():
+                self._finish(live, CANCELLED, error="cancelled before it started")
+            else:
+                # A running batch stops at its next row: wait, so that nothing writes after.
+                with contextlib.suppress(Exception):
+                    live.future.result(timeout=CANCEL_WAIT_SECONDS)
         return live.status
 
     def shutdown(self) -> None:
@@ -344,6 +352,9 @@ class EmbeddedRunner:
             "percent": 100 if state == DONE else status.progress.get("percent", 0),
         }
         self.store.write(status)
+        # Finished jobs are read back from job.json: memory holds active jobs only.
+        with self.lock:
+            self.live.pop((status.organisation, status.id), None)
 
 
 def job_summary(summary: dict[str, Any], refused: int) -> dict[str, Any]:
