@@ -307,7 +307,7 @@ def catalogue_page(request: Request) -> HTMLResponse:
     listing = catalog_listing(catalog, today)
     contacts = contacts_listing(catalog, today)
     senders = {k: v.name for k, v in catalog.document.senders.items()}
-    stages = {s.id: s.name for s in catalog.stages}
+    stages = {s.id: s.label for s in catalog.stages}
     territories = {t.id: t.name for t in catalog.territories}
     return render(
         request,
