@@ -171,3 +171,6 @@ class Document:
     sha256: str
     pages: int | None = None
     case_ids: tuple[str, ...] = field(default_factory=tuple)
+    # Directory entries it prints that are due for review, or stale and allowed (--allow-stale).
+    contacts_to_review: tuple[str, ...] = field(default_factory=tuple)
+    stale_contacts_allowed: tuple[str, ...] = field(default_factory=tuple)

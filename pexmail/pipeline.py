@@ -73,6 +73,7 @@ class BatchOptions:
     # Names shown in messages and rejects.csv instead of the paths, one per file
     # (the service shows the names the user uploaded, not its own folders).
     displays: tuple[str, ...] = ()
+    allow_stale: bool = False  # print contacts past max age (recorded in the manifest)
 
 
 @dataclass
@@ -95,7 +96,7 @@ class BatchResult:
         return len(self.refusals)
 
 
-REFUSALS = {"render_error", "address_unprintable"}
+REFUSALS = {"render_error", "address_unprintable", "stale_contact"}
 
 
 def _noop(step: str, done: int, total: int | None) -> None:
@@ -153,6 +154,8 @@ class _Tally:
     planned: Counter = field(
         default_factory=Counter
     )  # letter id → letters issued or carried (dry run: due)
+    contacts_to_review: Counter = field(default_factory=Counter)  # entry id → letters
+    stale_contacts_allowed: Counter = field(default_factory=Counter)  # entry id → letters
 
 
 class _Batch:
@@ -166,7 +169,11 @@ class _Batch:
         self.options = options
         self.report = report
         self.renderer = LetterRenderer(
-            catalog, options.run_date, options.formats, options.pdf_variant
+            catalog,
+            options.run_date,
+            options.formats,
+            options.pdf_variant,
+            allow_stale=options.allow_stale,
         )
         # Figures and small lists only: rows, documents and decisions stream to files.
         self.refused: list[Suppression] = []
@@ -339,6 +346,8 @@ class _Batch:
                 return Suppression(household.key, reservation.code, reservation.reason, letter.id)
         try:
             prepared = self.renderer.prepare(letter, household.facts)
+            self.tally.contacts_to_review.update(prepared.freshness.review_ids)
+            self.tally.stale_contacts_allowed.update(prepared.freshness.stale_ids)
             if self.options.dry_run:
                 return prepared, []
             rendered = self.renderer.render(prepared)
@@ -362,6 +371,7 @@ class _Batch:
         self, household: Household, letter: Letter, rendered: RenderedLetter
     ) -> list[Document]:
         documents = []
+        freshness = rendered.prepared.freshness
         for fmt, (data, pages) in rendered.outputs.items():
             relative = document_path(household.key, letter.id, letter.version, fmt)
             write_atomic(self.out_dir / relative, data)
@@ -376,6 +386,8 @@ class _Batch:
                     sha256=hashlib.sha256(data).hexdigest(),
                     pages=pages,
                     case_ids=tuple(dict.fromkeys(c.case_id for c in household.cases)),
+                    contacts_to_review=freshness.review_ids,
+                    stale_contacts_allowed=freshness.stale_ids,
                 )
             )
         for document in documents:
@@ -727,4 +739,11 @@ def _summary(
             "reasons": dict(tally.reasons.most_common(50)),
         },
         "print_files": print_files,
+        "contacts": {
+            "allow_stale": options.allow_stale,
+            "review_after_months": catalog.document.contacts.review_after_months,
+            "max_age_months": catalog.document.contacts.max_age_months,
+            "to_review": dict(tally.contacts_to_review.most_common()),
+            "stale_printed": dict(tally.stale_contacts_allowed.most_common()),
+        },
     }

@@ -63,10 +63,23 @@ class SourceDocument(_Model):
     date: str | None = None
 
 
+class Place(_Model):
+    """A postal place a directory serves: notices on demand are written only for these."""
+
+    postcode: str = Field(pattern=r"^\d{5}$")
+    commune: str
+
+
 class DirectoryFile(_Model):
     territory: Identifier | None = Field(description="Territory id; null = valid everywhere.")
     title: str
+    coverage: str | None = Field(
+        default=None, description="Which places the directory serves, in words, for messages."
+    )
     source_documents: list[SourceDocument] = Field(default_factory=list)
+    places: list[Place] = Field(
+        default_factory=list, description="Postcodes and communes the directory serves."
+    )
     entries: list[ContactEntry]
 
 
@@ -81,6 +94,9 @@ class Directory:
     path: Path
     territory: str | None
     entries: tuple[ContactEntry, ...]
+    title: str = ""
+    places: tuple[Place, ...] = ()
+    coverage: str | None = None
 
 
 def months_between(earlier: date, later: date) -> int:
@@ -97,6 +113,48 @@ def freshness(entry: ContactEntry, on: date, review_after: int, max_age: int) ->
     if age >= review_after:
         return Freshness.REVIEW
     return Freshness.CURRENT
+
+
+@dataclass(frozen=True)
+class FreshnessReport:
+    """The freshness of the contacts one document prints."""
+
+    review: tuple[ContactEntry, ...] = ()
+    stale: tuple[ContactEntry, ...] = ()
+
+    @property
+    def review_ids(self) -> tuple[str, ...]:
+        return tuple(e.id for e in self.review)
+
+    @property
+    def stale_ids(self) -> tuple[str, ...]:
+        return tuple(e.id for e in self.stale)
+
+
+def assess(
+    entries: Iterable[ContactEntry], on: date, review_after: int, max_age: int
+) -> FreshnessReport:
+    """Sort printed entries into due-for-review and stale (each entry once)."""
+    review: dict[str, ContactEntry] = {}
+    stale: dict[str, ContactEntry] = {}
+    for entry in entries:
+        state = freshness(entry, on, review_after, max_age)
+        if state is Freshness.STALE:
+            stale[entry.id] = entry
+        elif state is Freshness.REVIEW:
+            review[entry.id] = entry
+    return FreshnessReport(tuple(review.values()), tuple(stale.values()))
+
+
+def describe_entries(entries: Iterable[ContactEntry]) -> str:
+    """« lens-adil-62 (never verified), paris-drihl (verified 2023-01-01) »."""
+    parts = []
+    for entry in entries:
+        when = (
+            f"verified {entry.verified_on.isoformat()}" if entry.verified_on else "never verified"
+        )
+        parts.append(f"{entry.id} ({when})")
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -188,7 +246,16 @@ def load_directories(
                     )
                 )
             seen[entry.id] = display
-        loaded.append(Directory(path, parsed.territory, tuple(parsed.entries)))
+        loaded.append(
+            Directory(
+                path,
+                parsed.territory,
+                tuple(parsed.entries),
+                parsed.title,
+                tuple(parsed.places),
+                parsed.coverage,
+            )
+        )
     return Directories(tuple(loaded)), problems
 
 

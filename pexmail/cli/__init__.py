@@ -64,6 +64,8 @@ def main() -> None:
 
 
 # Each module registers its command on `main`.
+import pexmail.cli.contacts  # noqa: E402
+import pexmail.cli.notice  # noqa: E402, F401
 from pexmail.cli import catalog, ledger, render  # noqa: E402, F401
 
 # isort: split

@@ -83,6 +83,12 @@ class _Status:
 @click.option(
     "--strict", is_flag=True, help="Exit with 3 if a row was rejected or a document refused."
 )
+@click.option(
+    "--allow-stale",
+    is_flag=True,
+    help="Print contacts not verified within the catalogue's max age instead of refusing the "
+    "letter; each is recorded in the manifest.",
+)
 def render(
     csv_files: tuple[Path, ...],
     catalog_path: Path | None,
@@ -96,6 +102,7 @@ def render(
     no_ledger: bool,
     dry_run: bool,
     strict: bool,
+    allow_stale: bool = False,
 ) -> None:
     """Render every letter due for the cases in CSV_FILES.
 
@@ -125,6 +132,7 @@ def render(
         ledger=ledger_path,
         use_ledger=not no_ledger,
         dry_run=dry_run,
+        allow_stale=allow_stale,
     )
     status = _Status()
     try:
@@ -192,6 +200,17 @@ def format_summary(summary: dict[str, Any], out_dir: Path) -> str:
         lines.append(f"suppressed: {suppressions['total']} ({codes})")
         for reason, count in sorted(suppressions["reasons"].items(), key=lambda kv: -kv[1])[:8]:
             lines.append(f"  {count} × {reason}")
+    contacts = summary["contacts"]
+    if contacts["to_review"]:
+        lines.append(
+            f"contacts due for review (verified over {contacts['review_after_months']} months ago): "
+            + ", ".join(f"{i} ({n})" for i, n in contacts["to_review"].items())
+        )
+    if contacts["stale_printed"]:
+        lines.append(
+            "stale contacts printed with --allow-stale: "
+            + ", ".join(f"{i} ({n})" for i, n in contacts["stale_printed"].items())
+        )
     rejections = summary["rejections"]
     if rejections["rows"]:
         codes = ", ".join(f"{code} {n}" for code, n in sorted(rejections["by_code"].items()))

@@ -31,6 +31,8 @@ MANIFEST_COLUMNS = (
     "pages",
     "sha256",
     "path",
+    "contacts_to_review",
+    "stale_contacts_allowed",
 )
 REJECT_COLUMNS = ("file", "row", "column", "code", "reason")
 
@@ -129,6 +131,8 @@ def document_row(d: Document) -> tuple:
         "" if d.pages is None else d.pages,
         d.sha256,
         d.path,
+        " ".join(d.contacts_to_review),
+        " ".join(d.stale_contacts_allowed),
     )
 
 

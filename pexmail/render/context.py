@@ -70,13 +70,20 @@ def contacts_for(
     catalog: Catalog, letter: Letter, facts: Case
 ) -> tuple[list[ContactView], list[str]]:
     """One entry per kind the letter asks for (the most local), and the kinds with none."""
+    return contacts_near(
+        catalog, letter.contacts, facts.territory_id, facts.address.postcode, facts.address.commune
+    )
+
+
+def contacts_near(
+    catalog: Catalog, kinds_asked: list[str], territory_id: str, postcode: str, commune: str
+) -> tuple[list[ContactView], list[str]]:
+    """One entry per kind asked (the most local to the place), and the kinds with none."""
     found: list[ContactView] = []
     missing: list[str] = []
     kinds = catalog.document.contacts.kinds
-    for kind in letter.contacts:
-        entries = catalog.directories.find(
-            kind, facts.territory_id, facts.address.postcode, facts.address.commune
-        )
+    for kind in kinds_asked:
+        entries = catalog.directories.find(kind, territory_id, postcode, commune)
         if entries:
             found.append(ContactView(kind, kinds[kind], entries[0]))
         else:
@@ -186,3 +193,95 @@ def build_context(
 
 def _place_date(place: str | None, on: date) -> str:
     return f"{place}, le {long_date(on)}" if place else f"Le {long_date(on)}"
+
+
+def build_notice_context(
+    catalog: Catalog,
+    letter: Letter,
+    territory_id: str,
+    postcode: str,
+    commune: str,
+    run_date: date,
+    qr_images: dict[str, QrImage],
+) -> dict[str, Any]:
+    """The context of a notice: no household, so no recipient nor address block; the
+    contacts are those serving the place. Same keys as :func:`build_context`, so
+    templates, partials and layouts read it alike."""
+    sender = catalog.document.senders[letter.sender]
+    office = sender.offices[territory_id]
+    office_contact = catalog.directories.by_id(office.contact) if office.contact else None
+    contacts, missing = contacts_near(catalog, letter.contacts, territory_id, postcode, commune)
+    territory = catalog.territory(territory_id)
+    qr = None
+    if letter.qr is not None:
+        target = catalog.qr_target(letter.qr)
+        qr = {
+            "src": qr_images[target.id].src,
+            "url": target.url,
+            "title": target.title,
+            "caption": target.caption,
+            "printed_url": target.printed_url,
+        }
+    return {
+        "recipient": {
+            "civility": "",
+            "given_name": "",
+            "family_name": "",
+            "salutation": "Madame, Monsieur,",
+        },
+        "address_lines": [],
+        "case": {
+            "id": "",
+            "debt": None,
+            "monthly_rent": None,
+            "months_of_rent": None,
+            "act_date": None,
+            "hearing_date": None,
+            "lease_date": None,
+            "landlord_type": "",
+            "landlord_name": "",
+            "caf_recipient": None,
+            "stage": letter.stage,
+        },
+        "place": {"postcode": postcode, "commune": commune},
+        "territory": {
+            "id": territory.id,
+            "name": territory.name,
+            "departement": territory.departement,
+        },
+        "sender": {
+            "id": letter.sender,
+            "authority": sender.authority or "",
+            "name": sender.name,
+            "short_name": sender.short_name,
+            "unit": office.unit,
+            "place": office.place or "",
+            "address": (office_contact.address or "") if office_contact else "",
+            "phones": [
+                {"number": p.number, "label": p.label or ""}
+                for p in (office_contact.phones if office_contact else [])
+            ],
+            "url": (office_contact.url or "") if office_contact else "",
+        },
+        "letter": {
+            "id": letter.id,
+            "version": letter.version,
+            "title": letter.title,
+            "stage_label": catalog.stage(letter.stage).label,
+        },
+        "facts": {
+            fact_id: {"text": f.text, "label": f.label, "source": f.source}
+            for fact_id, f in catalog.facts_for(territory_id, run_date).items()
+        },
+        "contacts": [c.as_dict() for c in contacts],
+        "first_contact": contacts[0].as_dict() if contacts else None,
+        "missing_contacts": missing,
+        "qr": qr,
+        "date": run_date,
+        "place_date": _place_date(office.place, run_date),
+        "signature": office.unit
+        if sender.short_name in office.unit
+        else f"{sender.short_name} — {office.unit}",
+        "reference": f"{letter.id} v{letter.version} · {postcode} {commune}",
+        "labels": LABELS,
+    }

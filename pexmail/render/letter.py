@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pexmail.catalog.contacts import FreshnessReport, assess, describe_entries
 from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Letter
 from pexmail.errors import RenderError, TemplateError
 from pexmail.model import Case
 from pexmail.render.address import AddressError
-from pexmail.render.context import build_context
+from pexmail.render.context import build_context, build_notice_context
 from pexmail.render.qr import QrImage, make_qr
 from pexmail.render.templates import LetterParts, Templates
 
@@ -33,6 +34,14 @@ class Refused(Exception):
         self.reason = reason
 
 
+class StaleContacts(Refused):
+    """Refused because it would print contacts not verified recently enough."""
+
+    def __init__(self, reason: str, contact_ids: Sequence[str]) -> None:
+        super().__init__("stale_contact", reason)
+        self.contact_ids = tuple(contact_ids)
+
+
 @dataclass
 class PreparedLetter:
     """A letter's context and rendered text, before any layout."""
@@ -41,6 +50,8 @@ class PreparedLetter:
     layout: str
     context: dict[str, Any]
     parts: LetterParts
+    # Contacts it prints that are due for review, or stale and allowed by --allow-stale.
+    freshness: FreshnessReport = field(default_factory=FreshnessReport)
 
 
 @dataclass
@@ -58,8 +69,10 @@ class LetterRenderer:
         run_date: date,
         formats: Sequence[str] = FORMATS,
         pdf_variant: str | None = None,
+        allow_stale: bool = False,
     ) -> None:
         self.catalog = catalog
+        self.allow_stale = allow_stale
         self.run_date = run_date
         self.formats = tuple(formats)
         self.pdf_variant = pdf_variant
@@ -83,12 +96,47 @@ class LetterRenderer:
             context = build_context(self.catalog, letter, facts, self.run_date, self.qr_images)
         except AddressError as exc:
             raise Refused("address_unprintable", str(exc)) from None
+        return self._finish(letter, context)
+
+    def prepare_notice(
+        self, letter: Letter, territory_id: str, postcode: str, commune: str
+    ) -> PreparedLetter:
+        """A notice for a place (no household); raises :class:`Refused` like :meth:`prepare`."""
+        context = build_notice_context(
+            self.catalog, letter, territory_id, postcode, commune, self.run_date, self.qr_images
+        )
+        return self._finish(letter, context)
+
+    def _finish(self, letter: Letter, context: dict[str, Any]) -> PreparedLetter:
+        freshness = self.check_contacts(letter, context)
         try:
             parts = self.templates.render_letter(letter.templates.html, context)
         except TemplateError as exc:
             raise Refused("render_error", exc.format_message()) from None
         layout = self.catalog.document.senders[letter.sender].layout
-        return PreparedLetter(letter, layout, context, parts)
+        return PreparedLetter(letter, layout, context, parts, freshness)
+
+    def check_contacts(self, letter: Letter, context: dict[str, Any]) -> FreshnessReport:
+        """Freshness of every directory entry the document prints (its contacts and the
+        sender's office); a stale one refuses the document unless stale ones are allowed."""
+        ids = [c["id"] for c in context["contacts"]]
+        office = self.catalog.document.senders[letter.sender].offices.get(
+            context["territory"]["id"]
+        )
+        if office is not None and office.contact:
+            ids.insert(0, office.contact)
+        entries = [e for e in map(self.catalog.directories.by_id, ids) if e is not None]
+        policy = self.catalog.document.contacts
+        report = assess(entries, self.run_date, policy.review_after_months, policy.max_age_months)
+        if report.stale and not self.allow_stale:
+            raise StaleContacts(
+                f"{letter.id} would print contacts not verified in the last "
+                f"{policy.max_age_months} months: {describe_entries(report.stale)}; "
+                "check them and record it with `pexmail contacts verify ID`, "
+                "or pass --allow-stale",
+                report.stale_ids,
+            )
+        return report
 
     def render(self, prepared: PreparedLetter) -> RenderedLetter:
         """Lay the letter out in every format asked; raises :class:`Refused` on failure."""

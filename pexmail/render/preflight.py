@@ -62,6 +62,15 @@ def sample_facts(catalog: Catalog, letter: Letter, territory_id: str) -> Case:
     )
 
 
+def sample_place(catalog: Catalog, territory_id: str) -> tuple[str, str]:
+    """The first place a territory's directory serves, else a made-up one."""
+    for directory in catalog.directories.directories:
+        if directory.territory == territory_id and directory.places:
+            return directory.places[0].postcode, directory.places[0].commune
+    territory = catalog.territory(territory_id)
+    return (territory.postcode_prefixes[0] + "000")[:5], territory.name
+
+
 def letter_territories(catalog: Catalog, letter: Letter) -> list[str]:
     return list(letter.conditions.territories or [t.id for t in catalog.territories])
 
@@ -74,12 +83,16 @@ def preflight(
     for letter in catalog.letters:
         run_date = on or letter.valid_from
         if run_date not in renderers:
-            renderers[run_date] = LetterRenderer(catalog, run_date, formats)
+            # Checks the templates, not the directories: `pexmail contacts --check` does that.
+            renderers[run_date] = LetterRenderer(catalog, run_date, formats, allow_stale=True)
         renderer = renderers[run_date]
         for territory_id in letter_territories(catalog, letter):
-            facts = sample_facts(catalog, letter, territory_id)
             try:
-                prepared = renderer.prepare(letter, facts)
+                if letter.kind == "notice":
+                    postcode, commune = sample_place(catalog, territory_id)
+                    prepared = renderer.prepare_notice(letter, territory_id, postcode, commune)
+                else:
+                    prepared = renderer.prepare(letter, sample_facts(catalog, letter, territory_id))
                 parse_body(str(prepared.parts.body))
                 renderer.render(prepared)
             except BodyError as exc:
