@@ -71,10 +71,12 @@ def create_app(
     app.state.store = store
     app.state.runner = runner
 
-    from pexmail.service import api, pages
+    from pexmail.service import api, notice, pages
 
     app.include_router(api.router)
+    app.include_router(notice.api)
     app.include_router(pages.router)
+    app.include_router(notice.pages)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     pages.install_error_pages(app)
 
