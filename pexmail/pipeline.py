@@ -410,6 +410,13 @@ class _Batch:
         )
         documents = []
         rendered = None
+        prepared = None
+        try:
+            prepared = self.renderer.prepare(letter, household.facts)
+        except Refused:
+            prepared = None
+        review = prepared.freshness.review_ids if prepared else ()
+        stale = prepared.freshness.stale_ids if prepared else ()
         for fmt, path, sha256, pages in rows:
             target = self.out_dir / path
             if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != sha256:
@@ -428,15 +435,12 @@ class _Batch:
                     sha256,
                     pages,
                     tuple(dict.fromkeys(c.case_id for c in household.cases)),
+                    review,
+                    stale,
                 )
             )
         for document in documents:
             self.record(document)
-        prepared = None
-        try:
-            prepared = self.renderer.prepare(letter, household.facts)
-        except Refused:
-            prepared = None
         return prepared, documents
 
     # -- mailings ---------------------------------------------------------------------

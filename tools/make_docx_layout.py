@@ -51,7 +51,7 @@ def _fixed_layout(table) -> None:
     properties.append(layout)
 
 
-def build(path: Path) -> None:
+def build(path: Path, with_address: bool = True) -> None:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -100,6 +100,10 @@ def build(path: Path) -> None:
         run.font.size = Pt(11)
         paragraph.paragraph_format.line_spacing = 1.15
         paragraph.paragraph_format.space_after = Pt(0)
+    if not with_address:
+        # Notices have no household: the right column stays empty, no window space.
+        _finish(doc, section, path)
+        return
     # The DL window sits about 50 mm from the top of the sheet; docxtpl removes
     # the paragraphs holding {%p %} tags, so the space goes on its own paragraph.
     spacer = recipient.paragraphs[0]
@@ -111,7 +115,11 @@ def build(path: Path) -> None:
     line.paragraph_format.line_spacing = 1.15
     line.paragraph_format.space_after = Pt(0)
     recipient.add_paragraph().add_run("{%p endfor %}")
+    _finish(doc, section, path)
 
+
+def _finish(doc, section, path: Path) -> None:
+    """Place and date, reference, subject, body and footer: the same in every layout."""
     doc.add_paragraph().paragraph_format.space_after = Mm(8)
     doc.add_paragraph("{{ place_date }}")
     doc.add_paragraph("{{ labels.reference }} : {{ reference }}").runs[0].font.size = Pt(11)
@@ -131,9 +139,12 @@ def build(path: Path) -> None:
     doc.save(str(path))
 
 
+# Layouts without an address block (no household to write to).
+WITHOUT_ADDRESS = {"notice"}
+
 if __name__ == "__main__":
     names = sys.argv[1:] or ["state"]
     root = Path(__file__).resolve().parent.parent / "templates" / "layouts"
     for name in names:
-        build(root / f"{name}.docx")
+        build(root / f"{name}.docx", with_address=name not in WITHOUT_ADDRESS)
         print(f"wrote {root / f'{name}.docx'}")
