@@ -110,8 +110,11 @@ def test_notice_page_with_suggestions_and_keyboard(page, base_url, shots, tmp_pa
     page.get_by_label("Commandement de payer", exact=True).check()
     place = page.get_by_label("2. Le lieu du logement")
     place.press_sequentially("Montr", delay=60)
-    page.wait_for_function("document.querySelectorAll('#lieux option').length > 0")
-    options = page.eval_on_selector_all("#lieux option", "os => os.map(o => o.value)")
+    options: list[str] = []
+    deadline = time.monotonic() + 10
+    while not options and time.monotonic() < deadline:  # the page's CSP forbids eval()
+        page.wait_for_timeout(100)
+        options = [o.get_attribute("value") for o in page.locator("#lieux option").all()]
     assert "93100 Montreuil" in options
     place.fill("93100 Montreuil")
     page.screenshot(path=shots / "notice-form.png", full_page=True)
@@ -143,13 +146,23 @@ def test_notice_page_works_without_javascript(browser, base_url, shots, tmp_path
         page.screenshot(path=shots / "notice-choose-commune.png", full_page=True)
         page.get_by_label("62300 Lens (Pas-de-Calais)").check()
         page.get_by_role("button", name="Préparer la notice").click()
+        alert = page.get_by_role("alert")
+        alert.wait_for()
+        # Lens's directory has contacts past their maximum age today: no notice, and why.
+        assert "n'a pas été vérifié depuis trop longtemps" in alert.inner_text()
+        assert page.get_by_role("link", name="Télécharger en PDF").count() == 0
+        page.screenshot(path=shots / "notice-stale.png", full_page=True)
+        # A commune's name alone is enough when it is unique.
+        page.get_by_label("Commandement de payer", exact=True).check()
+        page.get_by_label("2. Le lieu du logement").fill("Montreuil")
+        page.get_by_role("button", name="Préparer la notice").click()
         page.get_by_role("heading", name="La notice est prête").wait_for()
         with page.expect_download() as download:
             page.get_by_role("link", name="Télécharger en PDF").click()
-        pdf = tmp_path / "cql.pdf"
+        pdf = tmp_path / "cdp.pdf"
         download.value.save_as(pdf)
         text = pdf_words(pdf)
-        assert "Lens" in text and "quitter" in text
+        assert "Montreuil" in text and "commandement de payer" in text.lower()
     finally:
         context.close()
 

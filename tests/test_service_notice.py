@@ -56,13 +56,25 @@ def test_notice_api_is_the_clis_notice(public, cli, tmp_path):
     assert "Montreuil" in pdf_words(ours)
 
 
-def test_notice_as_docx_for_a_commune_sharing_its_postcode(public):
+def test_notice_as_docx(public):
     response = public.get(
         "/api/notice",
-        params={"act": "cql", "postcode": "62300", "commune": "Lens", "format": "docx"},
+        params={"act": "cdp", "postcode": "93100", "commune": "Montreuil", "format": "docx"},
     )
     assert response.status_code == 200, response.text
     assert response.content.startswith(b"PK")
+
+
+def test_stale_contacts_refuse_the_notice_and_are_named(public):
+    # Lens's directory entries were never verified: past the maximum age, no notice.
+    response = public.get(
+        "/api/notice", params={"act": "cdp", "postcode": "62300", "commune": "Lens"}
+    )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "stale_contact"
+    assert {"contact": "lens-ccas-lens"} in error["details"]
+    assert "pexmail contacts verify" in error["message"]
 
 
 @pytest.mark.parametrize(
@@ -149,9 +161,11 @@ def test_notice_page_without_javascript(public, tmp_path):
     text = html.unescape(page.text)
     assert "Plusieurs communes ont le code postal 62300" in text
     assert 'value="62300 Lens"' in text
-    # ...and the chosen label is understood.
+    # ...and the chosen label is understood (Lens's directory has stale contacts today).
     page = public.get("/notice", params={"acte": "cdp", "lieu": "62300 Lens"})
-    assert "La notice est prête" in html.unescape(page.text)
+    text = html.unescape(page.text)
+    assert "Choisissez le lieu" not in text
+    assert "La notice est prête" in text or "pas été vérifié depuis trop longtemps" in text
 
 
 def test_notice_page_says_what_is_missing(public):

@@ -20,13 +20,16 @@ from pexmail.catalog.load import Catalog
 from pexmail.errors import PexmailError
 from pexmail.notices import (
     NoticeRefused,
+    Place,
     UnknownAct,
     UnknownPlace,
     find_places,
     notice_acts,
+    notice_for,
     render_notice,
     resolve_place,
 )
+from pexmail.render.letter import LetterRenderer, Refused, StaleContacts
 from pexmail.service import auth
 from pexmail.service.config import Organisation
 from pexmail.service.intake import Problem, parse_date
@@ -220,6 +223,10 @@ def notice_page(
                         c for c in _places(catalog, postcode, 20) if c["postcode"] == postcode
                     ]
                 else:
+                    refusal = _refusal(catalog, acte, place)
+                    if refusal:
+                        errors["notice"] = refusal
+                if "lieu" not in errors and "notice" not in errors:
                     context["pret"] = {
                         "acte": acte,
                         "acte_label": dict(acts)[acte],
@@ -231,6 +238,28 @@ def notice_page(
             status = 422
         context["erreurs"] = errors
     return render(request, "notice.html.j2", status=status, title="Notice", **context)
+
+
+def _refusal(catalog: Catalog, act: str, place: Place) -> str | None:
+    """Why the notice could not be issued for this place today, in French; None if it can.
+
+    Checked before offering the download (text and contacts, no layout: fast)."""
+    try:
+        letter = notice_for(catalog, act, place.territory, date.today())
+        LetterRenderer(catalog, date.today(), ("pdf",)).prepare_notice(
+            letter, place.territory, place.postcode, place.commune
+        )
+    except UnknownAct:
+        return "Il n'y a pas de notice en vigueur pour cet acte sur ce territoire."
+    except StaleContacts as exc:
+        return (
+            "La notice n'est pas produite : un contact qu'elle imprime n'a pas été vérifié "
+            "depuis trop longtemps, et le numéro pourrait être faux "
+            f"({', '.join(exc.contact_ids)}). Prévenez l'administrateur du service."
+        )
+    except Refused as exc:
+        return f"La notice ne peut pas être produite : {exc.reason}"
+    return None
 
 
 def _french_place_error(exc: UnknownPlace, postcode: str) -> str:
