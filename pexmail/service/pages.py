@@ -50,6 +50,9 @@ STATES = {
     "cancelled": "annulé",
 }
 ENV.filters["etat"] = lambda state: STATES.get(state, state)
+ENV.filters["date_fr"] = lambda iso: (
+    f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}" if isinstance(iso, str) and len(iso) >= 10 else iso
+)
 ENV.filters["nombre"] = lambda n: f"{n:,}".replace(",", "\u202f") if isinstance(n, int) else n
 
 
@@ -178,7 +181,7 @@ def _batch_form(
         title="Lot",
         jobs=jobs,
         today=date.today().isoformat(),
-        max_mb=round(limits.upload_max_bytes / (1024 * 1024), 1),
+        max_mb=f"{limits.upload_max_bytes / (1024 * 1024):.3g}".replace(".", ","),
         max_files=limits.upload_max_files,
         retention_days=request.app.state.config.retention.days,
         **extra,
@@ -231,12 +234,29 @@ def job_page(request: Request, job_id: str) -> HTMLResponse:
     return render(
         request,
         "lot_suivi.html.j2",
-        title=f"Lot du {status.created_at[:10]}",
+        title=f"Lot du {status.created_at[8:10]}/{status.created_at[5:7]}/{status.created_at[:4]}",
         job=status,
         running=status.state in ACTIVE,
         rejects=rejects,
         more_rejects=more,
+        suppression_labels=SUPPRESSION_LABELS,
     )
+
+
+# Suppression codes (chain/plan.py, output/ledger.py, pipeline.py) in words for the page.
+SUPPRESSION_LABELS = {
+    "no_letter_due": "aucun courrier du catalogue ne correspond à la situation du ménage",
+    "superseded": "une étape plus avancée de la procédure remplace ce courrier",
+    "superseded_by_letter": "un autre courrier envoyé au ménage le remplace",
+    "exclusive": "ce courrier ne part pas avec un autre courrier du même envoi",
+    "already_sent": "déjà envoyé à ce ménage pour le même acte",
+    "min_interval": "un courrier a été envoyé il y a trop peu de temps",
+    "in_progress": "un autre lot produit ce courrier en ce moment",
+    "stale_contact": "un contact à imprimer n'est plus vérifié (document refusé)",
+    "render_error": "le document n'a pas pu être produit",
+    "address_unprintable": "l'adresse ne tient pas dans la fenêtre de l'enveloppe",
+    "cover_refused": "la page de garde de l'envoi groupé n'a pas pu être produite",
+}
 
 
 def _first_rejects(
@@ -318,9 +338,34 @@ def catalogue_page(request: Request) -> HTMLResponse:
         senders=senders,
         stages=stages,
         territories=territories,
-        stale=sum(1 for e in contacts["entries"] if e["stale"]),
-        review=sum(1 for e in contacts["entries"] if e["review"]),
+        groups=_contact_groups(contacts["entries"], territories),
     )
+
+
+def _contact_groups(
+    entries: list[dict[str, Any]], territories: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Contacts per territory (national first), stale ones first, then those to review."""
+    order = {None: 0, **{t: i + 1 for i, t in enumerate(territories)}}
+    groups: dict[str | None, list[dict[str, Any]]] = {}
+    for entry in entries:
+        groups.setdefault(entry["territory"], []).append(entry)
+    result = []
+    for territory in sorted(groups, key=lambda t: order.get(t, len(order))):
+        items = sorted(
+            groups[territory], key=lambda e: (not e["stale"], not e["review"], e["name"])
+        )
+        result.append(
+            {
+                "id": territory or "national",
+                "name": territories.get(territory, "National") if territory else "National",
+                "entries": items,
+                "stale": sum(1 for e in items if e["stale"]),
+                "review": sum(1 for e in items if e["review"]),
+                "current": sum(1 for e in items if not e["stale"] and not e["review"]),
+            }
+        )
+    return result
 
 
 # -- errors -------------------------------------------------------------------------------
