@@ -63,10 +63,13 @@ def main() -> None:
     """
 
 
-# Each module registers its command on `main`.
+# Each module registers its command on `main`. One module per line: branches add lines.
+# isort: off
+import pexmail.cli.catalog  # noqa: E402
 import pexmail.cli.contacts  # noqa: E402
-import pexmail.cli.notice  # noqa: E402, F401
-from pexmail.cli import catalog, ledger, render  # noqa: E402, F401
-
-# isort: split
-from pexmail.cli import serve  # noqa: E402, F401
+import pexmail.cli.diff  # noqa: E402
+import pexmail.cli.ledger  # noqa: E402
+import pexmail.cli.notice  # noqa: E402
+import pexmail.cli.render  # noqa: E402
+import pexmail.cli.serve  # noqa: E402, F401
+# isort: on
