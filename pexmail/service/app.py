@@ -71,10 +71,11 @@ def create_app(
     app.state.store = store
     app.state.runner = runner
 
-    from pexmail.service import api, notice, pages
+    from pexmail.service import api, diff, notice, pages
 
     app.include_router(api.router)
     app.include_router(notice.api)
+    app.include_router(diff.router)
     app.include_router(pages.router)
     app.include_router(notice.pages)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
