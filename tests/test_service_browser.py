@@ -207,3 +207,37 @@ def test_home_and_login_pages(page, base_url, shots):
     page.get_by_role("alert").wait_for()
     assert "n'est pas reconnue" in page.get_by_role("alert").inner_text()
     page.screenshot(path=shots / "connexion-erreur.png", full_page=True)
+
+
+def test_clil_page_typed_households_printed(page, base_url, shots, tmp_path):
+    log_in(page, base_url, "/clil")
+    first = page.get_by_role("group", name="Ménage 1")
+    first.get_by_label("Civilité").select_option("Mme")
+    first.get_by_label("Nom", exact=True).fill("TRAORÉ")
+    first.get_by_label("Prénom").fill("Manon")
+    first.get_by_label("N° et voie").fill("161 rue de Paris")
+    first.get_by_label("Code postal").fill("93100")
+    first.get_by_label("Ville").fill("Montreuil")
+    first.get_by_label("Parc").select_option("Privé")
+    first.get_by_label("Dette (€)").fill("9 900,00")
+    first.get_by_label("Étape").select_option(label="Commandement de payer")
+    first.get_by_label("Date du dernier acte").fill("2026-09-11")
+    page.get_by_label("Date des courriers").fill("2026-11-23")
+    page.screenshot(path=shots / "clil-form.png", full_page=False)
+    # The preview opens in a new tab; headless chromium hands the PDF over as a download.
+    with page.expect_download() as download:
+        first.get_by_role("button", name="Aperçu du courrier du ménage 1").click()
+    preview = tmp_path / "apercu.pdf"
+    download.value.save_as(preview)
+    assert "TRAORÉ" in pdf_words(preview)
+    page.get_by_role("button", name="Imprimer les courriers").last.click()
+    page.wait_for_url(f"{base_url}/lot/*")
+    page.get_by_role("heading", name="Résumé").wait_for(timeout=300_000)
+    page.screenshot(path=shots / "clil-printed.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tout le résultat (ZIP)").click()
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    [print_file] = [n for n in archive.namelist() if n.startswith("print/")]
+    pdf = tmp_path / "print.pdf"
+    pdf.write_bytes(archive.read(print_file))
+    assert "TRAORÉ" in pdf_words(pdf)

@@ -71,13 +71,14 @@ def create_app(
     app.state.store = store
     app.state.runner = runner
 
-    from pexmail.service import api, diff, notice, pages
+    from pexmail.service import api, clil, diff, notice, pages
 
     app.include_router(api.router)
     app.include_router(notice.api)
     app.include_router(diff.router)
     app.include_router(pages.router)
     app.include_router(notice.pages)
+    app.include_router(clil.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     pages.install_error_pages(app)
 

@@ -199,20 +199,23 @@ class Preview:
 
 
 def rows_to_csv(
-    catalog: Catalog, fields: dict[str, Any], source_id: str | None
+    catalog: Catalog, fields: dict[str, Any] | list[dict[str, Any]], source_id: str | None
 ) -> tuple[bytes, str]:
-    """Canonical fields (``family_name``, ``debt``...) → a one-row CSV in a source's columns."""
-    if not isinstance(fields, dict) or not fields:
+    """Canonical fields (``family_name``, ``debt``...) → a CSV in a source's columns, one row
+    per dict, so that the rows go through the very reader a batch uses."""
+    rows = fields if isinstance(fields, list) else [fields]
+    if not rows or not all(isinstance(r, dict) and r for r in rows):
         raise Problem(
             422, "no_fields", 'fields: expected an object of case fields, e.g. {"case_id": ...}'
         )
+    given = set().union(*rows)
     if source_id:
         source = catalog.source(source_id)
         if source is None:
             known = ", ".join(s.id for s in catalog.sources)
             raise Problem(422, "unknown_source", f"source: unknown source; expected one of {known}")
     else:
-        fitting = [s for s in catalog.sources if set(fields) <= set(s.columns)]
+        fitting = [s for s in catalog.sources if given <= set(s.columns)]
         if not fitting:
             raise Problem(
                 422,
@@ -221,7 +224,7 @@ def rows_to_csv(
                 details=[{"source": s.id, "fields": sorted(s.columns)} for s in catalog.sources],
             )
         source = fitting[0]
-    unknown = sorted(set(fields) - set(source.columns))
+    unknown = sorted(given - set(source.columns))
     if unknown:
         raise Problem(
             422,
@@ -233,7 +236,8 @@ def rows_to_csv(
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=source.delimiter or ";", lineterminator="\r\n")
     writer.writerow(headers.values())
-    writer.writerow(["" if fields.get(k) is None else str(fields[k]) for k in headers])
+    for row in rows:
+        writer.writerow(["" if row.get(k) is None else str(row[k]) for k in headers])
     return buffer.getvalue().encode("utf-8"), source.id
 
 

@@ -57,7 +57,12 @@ ENV.filters["nombre"] = lambda n: f"{n:,}".replace(",", "\u202f") if isinstance(
 
 
 # The navigation, in the order of the chain; each module adding a page adds it here.
-PAGES: list[tuple[str, str]] = [("/notice", "Notice"), ("/lot", "Lot"), ("/catalogue", "Catalogue")]
+PAGES: list[tuple[str, str]] = [
+    ("/notice", "Notice"),
+    ("/clil", "Séance CLIL"),
+    ("/lot", "Lot"),
+    ("/catalogue", "Catalogue"),
+]
 
 
 class LoginRequired(Exception):
