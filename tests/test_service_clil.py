@@ -141,3 +141,36 @@ def test_print_runs_a_batch_with_typed_and_uploaded_households(client, tmp_path)
 def test_clil_page_needs_a_login(app):
     response = TestClient(app).get("/clil", follow_redirects=False)
     assert response.status_code == 303
+
+
+def test_ticked_recommendations_become_the_case_field():
+    from starlette.datastructures import FormData
+
+    from pexmail.service.clil import _rows_from_form
+
+    form = FormData(
+        [
+            ("m1_family_name", "TRAORÉ"),
+            ("m1_recommendations", "fsl"),
+            ("m1_recommendations", "adil"),
+            ("m2_family_name", ""),
+        ]
+    )
+    assert _rows_from_form(form, 2) == [
+        (1, {"family_name": "TRAORÉ", "recommendations": "fsl ; adil", "case_id": "CLIL-1"})
+    ]
+
+
+def test_recommendation_boxes_need_the_catalogue_list_and_the_column(catalog):
+    from types import SimpleNamespace
+
+    from pexmail.service.clil import recommendations
+
+    # This catalogue has no list yet (it comes with the chain's letters): no boxes.
+    assert recommendations(catalog) == []
+    source = SimpleNamespace(columns={"recommendations": "Recommandations"})
+    items = [SimpleNamespace(id="fsl", label="Demande d'aide au FSL")]
+    fake = SimpleNamespace(
+        source=lambda _id: source, document=SimpleNamespace(recommendations=items)
+    )
+    assert recommendations(fake) == [("fsl", "Demande d'aide au FSL")]

@@ -59,6 +59,16 @@ def _row_count(value: Any) -> int:
         return DEFAULT_ROWS
 
 
+def recommendations(catalog: Catalog) -> list[tuple[str, str]]:
+    """(id, label) of the items a CLIL may tick, when the catalogue lists them and the
+    session's source has a column for them (the chain content of issue 3)."""
+    source = catalog.source(SOURCE)
+    items = getattr(catalog.document, "recommendations", None) or []
+    if source is None or "recommendations" not in source.columns:
+        return []
+    return [(item.id, item.label) for item in items]
+
+
 def _rows_from_form(form: Any, count: int) -> list[tuple[int, dict[str, str]]]:
     """(row number on the page, fields) of every row with something typed in it."""
     rows = []
@@ -68,6 +78,10 @@ def _rows_from_form(form: Any, count: int) -> list[tuple[int, dict[str, str]]]:
             for name, _ in FIELDS
             if isinstance(value := form.get(f"m{index}_{name}"), str) and value.strip()
         }
+        ticked = [v for v in form.getlist(f"m{index}_recommendations") if isinstance(v, str)]
+        if ticked:
+            # The reader takes ids, labels or aliases separated by « ; ».
+            fields["recommendations"] = " ; ".join(ticked)
         if fields:
             fields.setdefault("case_id", f"CLIL-{index}")
             rows.append((index, fields))
@@ -78,6 +92,7 @@ def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
     catalog: Catalog = request.app.state.catalog
     context.setdefault("lignes", DEFAULT_ROWS)
     context.setdefault("valeurs", {})
+    context.setdefault("coches", {})
     return render(
         request,
         "clil.html.j2",
@@ -85,6 +100,7 @@ def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
         title="Séance CLIL",
         fields=FIELDS,
         stages=[(s.id, s.label) for s in catalog.stages],
+        recommandations=recommendations(catalog),
         today=date.today().isoformat(),
         **context,
     )
@@ -104,9 +120,14 @@ async def clil_submit(request: Request) -> Response:
     catalog: Catalog = state.catalog
     count = _row_count(form.get("lignes"))
     values = {k: v for k, v in form.multi_items() if isinstance(v, str) and k.startswith("m")}
+    ticked = {
+        (k, v)
+        for k, v in form.multi_items()
+        if isinstance(v, str) and k.endswith("_recommendations")
+    }
     action = form.get("action")
     if action == "ajouter":
-        return _page(request, lignes=min(count + 5, MAX_ROWS), valeurs=values)
+        return _page(request, lignes=min(count + 5, MAX_ROWS), valeurs=values, coches=ticked)
     try:
         on = parse_date(form.get("date") if isinstance(form.get("date"), str) else None)
         files = [f for f in form.getlist("fichier") if not isinstance(f, str) and f.filename]
