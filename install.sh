@@ -8,7 +8,10 @@ set -eu
 cd "$(dirname "$0")"
 
 missing=""
-for package in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+# The service's browser tests drive Debian's chromium (Playwright cannot download one here).
+[ "${1:-}" = "--dev" ] && packages="$packages chromium"
+for package in $packages; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
 done
 if [ -n "$missing" ]; then
@@ -20,7 +23,7 @@ if [ -n "$missing" ]; then
         # shellcheck disable=SC2086 # one word per package
         $sudo apt-get install -y -qq --no-install-recommends $missing
     else
-        echo "Please install Pango and HarfBuzz (subset) with your system's package manager:$missing" >&2
+        echo "Please install these with your system's package manager:$missing" >&2
     fi
 fi
 

@@ -97,6 +97,9 @@ class BatchOptions:
     ledger: Path | None = None  # default: next to the output folder
     use_ledger: bool = True
     dry_run: bool = False  # plan and report; write nothing, neither files nor ledger
+    # Names shown in messages and rejects.csv instead of the paths, one per file
+    # (the service shows the names the user uploaded, not its own folders).
+    displays: tuple[str, ...] = ()
     allow_stale: bool = False  # print contacts past max age (recorded in the manifest)
     falc_gate: bool = True  # refuse strict letters with FALC errors (pexmail.falc.gate)
     workers: int | None = None  # rendering processes; None: one per core (1 for small batches)
@@ -157,9 +160,10 @@ def check_output_dir(out_dir: Path) -> None:
 
 def inspect_files(paths: Sequence[Path], catalog: Catalog, options: BatchOptions) -> list[FileInfo]:
     """Read every header first: an unrecognised file stops the batch before anything is written."""
+    displays = options.displays or tuple(str(path) for path in paths)
     return [
-        inspect_file(path, catalog, source=options.source, encoding=options.encoding)
-        for path in paths
+        inspect_file(path, catalog, source=options.source, encoding=options.encoding, display=name)
+        for path, name in zip(paths, displays, strict=True)
     ]
 
 

@@ -87,5 +87,6 @@ import pexmail.cli.contacts  # noqa: E402
 import pexmail.cli.diff  # noqa: E402
 import pexmail.cli.ledger  # noqa: E402
 import pexmail.cli.notice  # noqa: E402
-import pexmail.cli.render  # noqa: E402, F401
+import pexmail.cli.render  # noqa: E402
+import pexmail.cli.serve  # noqa: E402, F401
 # isort: on
