@@ -96,6 +96,17 @@ def _fail_for(case_id: str, how: str):
     return render
 
 
+def letters_in(out: Path, fmt: str = "docx") -> int:
+    """Letters (envelopes aside) of a rendered folder, from its manifest."""
+    from pexmail.render.envelope import ENVELOPE_LETTER_ID
+
+    return sum(
+        1
+        for d in read_csv(out / "manifest.csv")
+        if d["format"] == fmt and d["letter_id"] != ENVELOPE_LETTER_ID
+    )
+
+
 def _one_case(out_csv: Path) -> str:
     return read_csv(out_csv)[0]["case_ids"].split()[0]
 
@@ -115,17 +126,18 @@ def test_a_worker_crash_refuses_that_household_and_loses_nothing(
     assert rows["read"] == rows["rendered"] + rows["suppressed"] + rows["rejected"]
     assert summary["suppressions"]["by_code"]["render_crashed"] == 1
     assert "render_crashed 1" in result.output
+    letters = letters_in(sample_run)
     manifest = read_csv(out / "manifest.csv")
-    assert len(manifest) == 41 and not any(victim in d["case_ids"] for d in manifest)
+    assert len(manifest) == letters - 1 and not any(victim in d["case_ids"] for d in manifest)
     with sqlite3.connect(ledger) as db:
         assert db.execute("SELECT status, COUNT(*) FROM letters GROUP BY status").fetchall() == [
-            ("issued", 41)
+            ("issued", letters - 1)
         ]  # the refused letter's reservation was released
     assert not list(out.rglob("*.tmp"))
     # Fixed, run again into the same folder: the missing letter goes, nothing twice.
     monkeypatch.undo()
     render(cli, out, "--format", "docx", "--workers", "2", ledger=ledger)
-    assert len(read_csv(out / "manifest.csv")) == 42
+    assert len(read_csv(out / "manifest.csv")) == letters
 
 
 def test_a_job_that_raises_refuses_that_household_only(cli, tmp_path, monkeypatch, sample_run):
@@ -135,14 +147,18 @@ def test_a_job_that_raises_refuses_that_household_only(cli, tmp_path, monkeypatc
     render(cli, out, "--format", "docx", "--workers", "2", "--chunk-size", "5")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["suppressions"]["by_code"]["render_crashed"] == 1
-    assert summary["documents"]["total"] == 41
+    assert summary["documents"]["total"] == letters_in(sample_run) - 1
     assert "RuntimeError" in summary["suppressions"]["reasons"].__repr__()
     in_process = tmp_path / "one"
     render(cli, in_process, "--format", "docx", "--workers", "1")
     assert fingerprint(in_process)["files"] == fingerprint(out)["files"]
 
 
-def test_a_pooled_run_killed_halfway_completes_on_rerun(tmp_path):
+def test_a_pooled_run_killed_halfway_completes_on_rerun(tmp_path, sample_run):
+    letters, documents = (
+        letters_in(sample_run, "pdf"),
+        len([d for d in read_csv(sample_run / "manifest.csv") if d["format"] == "pdf"]),
+    )
     out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
     args = [
         sys.executable,
@@ -177,17 +193,18 @@ def test_a_pooled_run_killed_halfway_completes_on_rerun(tmp_path):
     written = sorted((out / "letters").rglob("*.pdf"))
     time.sleep(1.5)
     assert sorted((out / "letters").rglob("*.pdf")) == written
-    assert 6 <= len(written) < 42
+    assert 6 <= len(written) < letters
     assert not list(out.rglob("*.tmp"))
     rerun = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     manifest = read_csv(out / "manifest.csv")
-    assert len(manifest) == 42 == len({(d["household_key"], d["letter_id"]) for d in manifest})
+    assert len(manifest) == documents  # letters and envelopes
+    assert len(manifest) == len({(d["household_key"], d["letter_id"]) for d in manifest})
     for document in manifest:
         path = out / document["path"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == document["sha256"]
         assert len(PdfReader(path).pages) == int(document["pages"])
     with sqlite3.connect(ledger) as db:
         assert db.execute("SELECT status, COUNT(*) FROM letters GROUP BY status").fetchall() == [
-            ("issued", 42)
+            ("issued", letters)
         ]

@@ -23,14 +23,19 @@ from pexmail.households import merge_household
 from pexmail.ingest.cases import inspect_file, read_cases
 from pexmail.model import Address, Case, Location, Rejection
 from pexmail.render.body import parse_body, plain_text
-from pexmail.render.context import build_context
+from pexmail.render.context import build_context, build_notice_context
 from pexmail.render.french import NBSP, euros
 from pexmail.render.letter import LetterRenderer
-from pexmail.render.preflight import letter_territories, sample_facts
+from pexmail.render.preflight import (
+    letter_territories,
+    prepare_sample,
+    sample_facts,
+    sample_place,
+)
 from pexmail.render.qr import make_qr
 from pexmail.render.templates import Templates
 
-from .conftest import ROOT, RUN_DATE, decode_qr, pdf_words, text_positions
+from .conftest import ROOT, RUN_DATE, decode_qr, pdf_text, pdf_words, text_positions
 
 CATALOG = load_catalog(ROOT / "catalog.yaml")
 VIDEO = "https://www.youtube.com/watch?v=4og3KOPxOfw"
@@ -56,6 +61,10 @@ KEY_FACTS = {
     "ccapex-avis": ["Recours DALO", "Demande de logement social"],
     "prefecture-requisition-cfp": ["2 mois", "1 mois à 1 an", "du 1er novembre au 31 mars"],
     "prefecture-octroi-cfp": ["SIAO", "du 1er novembre au 31 mars"],
+    # The notices annexed to the acts (for a place, no household): the law of their act.
+    "notice-cdp": ["6 semaines", "2 mois", "29 juillet 2023", "plan d'apurement", "FSL"],
+    "notice-assignation": ["6 semaines", "3 ans", "clause résolutoire", "aide juridictionnelle"],
+    "notice-cql": ["2 mois", "1 mois à 1 an", "1er novembre au 31 mars", "indemnité d'occupation"],
 }
 BY_TERRITORY = {
     ("ccapex-prevention", "seine-saint-denis"): ["6 fois le loyer mensuel hors charges"],
@@ -70,16 +79,33 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def renderer() -> LetterRenderer:
-    return LetterRenderer(CATALOG, RUN_DATE, ("pdf", "docx"))
+    # These tests check the documents' content; contact freshness is tested apart (entries
+    # never verified, in Pas-de-Calais and the national 115, are stale by design).
+    return LetterRenderer(CATALOG, RUN_DATE, ("pdf", "docx"), allow_stale=True)
+
+
+def prints_the_debt(letter) -> bool:
+    """Letters to a household print its debt, but the one after police assistance is
+    granted (it is about leaving, not the debt); notices are for a place, not a household."""
+    return letter.kind == "letter" and letter.id != "prefecture-octroi-cfp"
 
 
 def words(text: str) -> str:
     return " ".join(text.replace(NBSP, " ").split())
 
 
+def reading_words(path: Path) -> str:
+    """The PDF's words as read across pages: the running footer and the list numbers
+    (extracted apart) do not cut a phrase a page break falls in."""
+    text = re.sub(r"Référence : [^\n]*Page \d+ sur \d+", " ", pdf_text(path))
+    return words(re.sub(r"(?m)^\s*\d+\.\s*$", " ", text))
+
+
 def test_the_catalogue_holds_the_whole_chain():
-    senders = {letter.sender for letter in CATALOG.letters}
+    senders = {letter.sender for letter in CATALOG.letters if letter.kind == "letter"}
     assert {"drihl", "caf", "tripartite-93", "ccapex", "clil", "prefecture"} <= senders
+    assert {letter.kind for letter in CATALOG.letters} == {"letter", "notice"}
+    # Every letter and every notice of the catalogue has its key facts checked below.
     assert set(KEY_FACTS) == {letter.id for letter in CATALOG.letters}
     covered = {t for _, t in CASES}
     assert covered == {"paris", "seine-saint-denis", "pas-de-calais"}
@@ -87,15 +113,15 @@ def test_the_catalogue_holds_the_whole_chain():
 
 @pytest.mark.parametrize(("letter", "territory"), CASES, ids=[f"{x.id}-{t}" for x, t in CASES])
 def test_each_letter_renders_pdf_and_docx_with_its_key_facts(renderer, letter, territory, tmp_path):
-    facts = sample_facts(CATALOG, letter, territory)
-    prepared = renderer.prepare(letter, facts)
+    # A letter for a sample household, a notice for a sample place of the territory.
+    prepared = prepare_sample(renderer, letter, territory)
     rendered = renderer.render(prepared)
     pdf_path = tmp_path / "letter.pdf"
     pdf_path.write_bytes(rendered.outputs["pdf"][0])
-    text = pdf_words(pdf_path)
-    # The amount, as French typography prints it (the letter after police assistance
-    # is granted is about leaving, not the debt).
-    if letter.id != "prefecture-octroi-cfp":
+    text = reading_words(pdf_path)
+    # The amount, as French typography prints it.
+    if prints_the_debt(letter):
+        facts = sample_facts(CATALOG, letter, territory)
         assert euros(facts.debt).replace(NBSP, " ") in text
     for fact in KEY_FACTS[letter.id] + BY_TERRITORY.get((letter.id, territory), []):
         assert fact in text, fact
@@ -155,8 +181,8 @@ def test_cdp_delay_of_an_older_lease_may_stay_two_months():
 
 def test_cdp_delay_without_lease_date_says_which_applies_when():
     text = _text("drihl-cdp-social", _cdp_facts(lease_date=None))
-    assert "Bail signé depuis le 29 juillet 2023 : le délai est de 6 semaines" in text
-    assert "Bail signé avant cette date : le délai est de 6 semaines, ou de 2 mois" in text
+    assert "Il a été signé depuis le 29 juillet 2023 ? Le délai est de 6 semaines." in text
+    assert "Il a été signé avant cette date ? Le délai est de 6 semaines, ou de 2 mois" in text
 
 
 def test_a_change_in_the_law_is_one_edit_of_the_catalogue(catalog_copy):
@@ -187,20 +213,24 @@ def test_ccapex_thresholds_depend_on_the_departement():
 
 @pytest.mark.parametrize(("letter", "territory"), CASES, ids=[f"{x.id}-{t}" for x, t in CASES])
 def test_french_typography_in_every_letter(letter, territory):
-    facts = replace(
-        sample_facts(CATALOG, letter, territory),
-        debt=Decimal("12345.6"),
-        act_date=date(2026, 11, 1),
-    )
     qr = {q.id: make_qr(q.id, q.url) for q in CATALOG.document.qr}
-    context = build_context(CATALOG, letter, facts, RUN_DATE, qr)
+    if letter.kind == "notice":  # for a place: no household, so no amount nor act date
+        postcode, commune = sample_place(CATALOG, territory)
+        context = build_notice_context(CATALOG, letter, territory, postcode, commune, RUN_DATE, qr)
+    else:
+        facts = replace(
+            sample_facts(CATALOG, letter, territory),
+            debt=Decimal("12345.6"),
+            act_date=date(2026, 11, 1),
+        )
+        context = build_context(CATALOG, letter, facts, RUN_DATE, qr)
     parts = Templates(CATALOG.template_root).render_letter(letter.templates.html, context)
     text = f"{parts.subject}\n{plain_text(parse_body(str(parts.body)))}"
     # Printed text only: an image's alternative text (« [Code QR …] ») is an attribute.
     text = re.sub(r"^\[.*\]$", "", text, flags=re.MULTILINE)
     assert not re.search(r"[ \t][:;!?»]", text), "a plain space before : ; ! ? or »"
     assert not re.search(r"«[ \t]", text)
-    if letter.id != "prefecture-octroi-cfp":  # the one letter that prints no amount
+    if prints_the_debt(letter):
         assert f"12{NBSP}345,60{NBSP}€" in text
     assert "1er" + NBSP + "novembre" + NBSP + "2026" in text or "novembre 2026" not in text
     for number in re.findall(r"\b0\d(?:[ \u00a0]?\d\d){4}\b", text):

@@ -130,14 +130,15 @@ def test_changed_sentence_in_summary_report_and_pages(cli, repo, tmp_path):
     assert "calcul [-de la dette-]." in out
     assert "+2 −5 words" in out
     assert re.search(r"visual: \d+ region\(s\) marked on page\(s\) ", out)
-    assert "sentences 31 → 31" in out  # readability before/after
+    assert "sentences 34 → 34" in out  # readability before/after
     report = parse_report(html)
     text = report_text(report)
     source = html.read_text(encoding="utf-8")
     assert "<del>Souvent, ils</del>" in source and "<ins>parfois</ins>" in source
     assert "Pages" in text and "Sentences in the letter body" in text
-    # every page of both PDFs, side by side: 2 pages x 2 versions
-    assert len(report.images) == 4
+    # every page of both PDFs, side by side: 3 pages x 2 versions
+    assert re.search(r"visual: \d+ region\(s\) marked on page\(s\) [\d, ]+ of 3\n", out)
+    assert len(report.images) == 6
     assert (html.stat().st_mode & 0o777) == 0o600  # may hold a case's personal data
 
 
@@ -233,10 +234,11 @@ def test_moved_paragraph_is_marked_where_it_left_and_arrived(repo, tmp_path):
     new = tmp_path / "new.html.j2"
     source = template.read_text(encoding="utf-8")
     assert moved in source
-    source = source.replace(moved, "").replace(
-        '{% include "partials/contacts.html.j2" %}',
-        moved + '{% include "partials/contacts.html.j2" %}',
-    )
+    # Up above the heading it followed, onto the first page: the letter keeps its pages
+    # (moved below the list, it lets the heading fit on page 1 and the letter loses a page).
+    heading = "<h2>Ce que vous pouvez faire dès maintenant</h2>\n"
+    assert source.index(heading) < source.index(moved)
+    source = source.replace(moved, "").replace(heading, moved + heading)
     new.write_text(source, encoding="utf-8")
     with template_versions(repo / "catalog.yaml", template, new, None) as versions:
         comparison = compare(*versions.pair, run_date=RUN_DATE, letter_id=ADIL)
@@ -248,7 +250,7 @@ def test_moved_paragraph_is_marked_where_it_left_and_arrived(repo, tmp_path):
     def where(pdf: bytes, name: str) -> tuple[int, float]:
         path = tmp_path / name
         path.write_bytes(pdf)
-        for page in range(2):
+        for page in range(3):
             for text, _x, y in text_positions(path, page):
                 if text.startswith("Il n'est jamais trop tard"):
                     return page, y / 25.4 * 96  # mm → pixels at 96 dpi
@@ -263,6 +265,7 @@ def test_moved_paragraph_is_marked_where_it_left_and_arrived(repo, tmp_path):
     page, y = where(household.after.pdf, "after.pdf")
     assert marked(visual.pages[page].after_regions, y)
     # text lines that only moved are not marked: few regions, not the whole letter
+    assert (visual.before_pages, visual.after_pages) == (3, 3)
     assert visual.regions == 2
 
 
@@ -292,15 +295,19 @@ def test_template_files_and_catalog_files(cli, repo, tmp_path):
     while end < len(lines) and (lines[end].startswith("    ") or not lines[end].strip()):
         end += 1
     text = "".join(lines[:start] + lines[end:])
-    (copy / "catalog.yaml").write_text(
-        text.replace("debt: {min: 7000, max: 10000}", "debt: {min: 7000}"), encoding="utf-8"
-    )
+    text = text.replace("debt: {min: 7000, max: 10000}", "debt: {min: 7000}")
+    # the summons letter supersedes the letters of the stage before it: not the removed one
+    assert text.count(", drihl-cdp-private-over-10000]") == 1
+    text = text.replace(", drihl-cdp-private-over-10000]", "]")
+    (copy / "catalog.yaml").write_text(text, encoding="utf-8")
     result = cli("diff", "--catalogs", repo / "catalog.yaml", copy / "catalog.yaml", "--date", DATE)
     assert result.exit_code == 1, result.output
     assert "drihl-cdp-private-over-10000 v1.0 — removed" in result.output
     assert "from 7 000 € to under 10 000 € → 7 000 € or more" in result.output
-    others = len(letter_ids(load_catalog(repo / "catalog.yaml"))) - 2
-    assert f"Letters: 1 changed, 0 added, 1 removed, {others} unchanged." in result.output
+    assert "drihl-assignation v1.0 — changed" in result.output
+    assert "supersedes: removed drihl-cdp-private-over-10000" in result.output
+    others = len(letter_ids(load_catalog(repo / "catalog.yaml"))) - 3
+    assert f"Letters: 2 changed, 0 added, 1 removed, {others} unchanged." in result.output
 
 
 def test_errors_exit_2(cli, repo, tmp_path):

@@ -46,16 +46,36 @@ def test_render_with_the_typst_engine_end_to_end(cli, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["options"]["engine"] == "typst"
     with (out / "manifest.csv").open(encoding="utf-8-sig", newline="") as stream:
-        documents = [d for d in csv.DictReader(stream, delimiter=";") if d["format"] == "pdf"]
-    assert documents
+        pdfs = [d for d in csv.DictReader(stream, delimiter=";") if d["format"] == "pdf"]
+    # What each letter of this sample is about, as its reader sees it (by letter id prefix).
+    topics = {
+        "drihl-cdp-": "commandement de payer",
+        "drihl-assignation": "convoqué au tribunal",
+        "clil-recommandations": "Ce que la commission vous conseille",
+        "ccapex-prevention": "Votre dette de loyer a été signalée",
+    }
+    documents = [d for d in pdfs if d["letter_id"] != "envelope"]
+    envelopes = [d for d in pdfs if d["letter_id"] == "envelope"]
+    assert any(d["letter_id"].startswith("drihl-cdp-") for d in documents)
     for document in documents:
         path = out / document["path"]
         reader = PdfReader(path)
         assert len(reader.pages) == int(document["pages"])
         assert str(reader.metadata.creator).startswith("Typst")
         words = " ".join(pdf_text(path).split())
-        assert "Objet : " in words and "commandement de payer" in words
-    assert decode_qr(out / documents[0]["path"]) == [VIDEO]
+        topic = next(t for prefix, t in topics.items() if document["letter_id"].startswith(prefix))
+        assert "Objet : " in words and topic in words, document["letter_id"]
+    summons = next(d for d in documents if d["letter_id"] == "drihl-assignation")
+    assert decode_qr(out / summons["path"]) == [VIDEO]
+    # The summons letter's DL envelope is laid out by WeasyPrint whatever the letters' engine.
+    assert envelopes and len(envelopes) == sum(
+        d["letter_id"] == "drihl-assignation" for d in documents
+    )
+    for envelope in envelopes:
+        path = out / envelope["path"]
+        assert len(PdfReader(path).pages) == int(envelope["pages"]) == 1
+        assert "ouvrez-le dès aujourd'hui" in " ".join(pdf_text(path).split())
+        assert decode_qr(path) == [VIDEO]
 
 
 def test_an_unknown_engine_is_a_usage_error(cli, tmp_path):

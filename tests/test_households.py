@@ -83,3 +83,14 @@ def test_missing_facts_are_filled_from_other_rows(catalog):
     )
     household = merge_household("h-x", [a, b], catalog)
     assert household.facts.monthly_rent == Decimal("640") and household.facts.caf_recipient is True
+
+
+def test_recommendations_ticked_in_several_rows_of_one_body_are_combined(catalog):
+    base = case()
+    older = replace(base, recommendations=("fsl",), recommended_by="clil", act_date=None)
+    newer = replace(base, recommendations=("adil", "fsl"), recommended_by="clil")
+    household = merge_household("h-x", [older, newer], catalog)
+    assert household.facts.recommendations == ("adil", "fsl")
+    assert any(n.startswith("recommendations: combined from 2 rows") for n in household.notes)
+    alone = merge_household("h-y", [newer, replace(newer, recommendations=())], catalog)
+    assert alone.facts.recommendations == ("adil", "fsl") and not alone.notes

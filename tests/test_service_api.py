@@ -107,14 +107,24 @@ def test_output_zip_holds_the_whole_output_folder(service, tmp_path):
     for required in ("manifest.csv", "summary.json", "rejects.csv", "households.csv"):
         assert required in names
     assert any(n.startswith("print/") and n.endswith(".pdf") for n in names)
-    letters = [n for n in names if n.startswith("letters/") and n.endswith(".pdf")]
-    assert len(letters) == job["summary"]["documents"]["pdf"] > 0
+    # Every PDF of the summary is in the archive: the letters and the envelopes.
+    documents = [
+        n for n in names if n.startswith(("letters/", "envelopes/")) and n.endswith(".pdf")
+    ]
+    assert len(documents) == job["summary"]["documents"]["pdf"] > 0
+    manifest = archive.read("manifest.csv").decode("utf-8-sig").splitlines()
+    assert sum(1 for line in manifest[1:] if ";pdf;" in line) == len(documents)
+    letters = [n for n in documents if n.startswith("letters/")]
+    assert letters
     summary = json.loads(archive.read("summary.json"))
     assert summary["rows"] == job["summary"]["rows"]
     # The uploaded files are named as the user named them, not by the server's folders.
     assert {f["file"] for f in summary["files"]} == {p.name for p in SAMPLES}
     pdf = tmp_path / "letter.pdf"
-    pdf.write_bytes(archive.read(sorted(letters)[0]))
+    # A letter after a commandement de payer (the DRIHL's), read back from the archive.
+    pdf.write_bytes(
+        archive.read(sorted(n for n in letters if n.startswith("letters/drihl-cdp-"))[0])
+    )
     assert "commandement de payer" in pdf_words(pdf) or "Caf" in pdf_words(pdf)
     # Built once: the same bytes on a second download.
     assert service.get(job["links"]["output"], headers=AUTH_A).content == response.content
@@ -292,7 +302,9 @@ def test_preview_from_json_fields_is_the_letter_as_a_batch_writes_it(service, tm
 
 
 def test_preview_from_a_one_row_csv_with_a_chosen_letter(service, tmp_path):
-    lines = (SAMPLES[2]).read_bytes().splitlines(keepends=True)
+    # The DRIHL's file: its first row is a social landlord's (Paris Habitat).
+    drihl = next(p for p in SAMPLES if p.name.startswith("drihl-"))
+    lines = drihl.read_bytes().splitlines(keepends=True)
     response = service.post(
         "/api/preview",
         headers=AUTH_A,

@@ -41,6 +41,21 @@ HOUSEHOLDS = {
 }
 
 
+# A household the session's file does not hold, for the ticked recommendations.
+TICKED = {
+    "m2_civility": "Mme",
+    "m2_family_name": "KONATÉ",
+    "m2_given_name": "Aminata",
+    "m2_street": "24 rue Gambetta",
+    "m2_postcode": "93200",
+    "m2_commune": "Saint-Denis",
+    "m2_landlord_type": "Privé",
+    "m2_debt": "6 500,00",
+    "m2_stage": "cdp",
+    "m2_act_date": "2026-10-12",
+}
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, catalog):
     app = create_app(make_config(tmp_path_factory.mktemp("clil")), catalog=catalog)
@@ -111,11 +126,16 @@ def test_nothing_to_print_is_explained(client):
     assert "Aucun ménage" in html.unescape(response.text)
 
 
-def test_print_runs_a_batch_with_typed_and_uploaded_households(client, tmp_path):
+def test_print_runs_a_batch_with_typed_and_uploaded_households(client, catalog, tmp_path):
+    session = next(p for p in SAMPLES if p.name.startswith("clil-"))
+    # Households 1 and 3 are also in the session's file (the batch merges them, keeping
+    # the file's recommendations): household 2, typed only, gets two real items ticked.
+    ticked = [item for item in catalog.document.recommendations if item.id in ("fsl", "adil")]
+    assert len(ticked) == 2
     response = client.post(
         "/clil",
-        data=_form(client, action="imprimer"),
-        files=[("fichier", (SAMPLES[1].name, SAMPLES[1].read_bytes(), "text/csv"))],
+        data=_form(client, action="imprimer", **TICKED, m2_recommendations=[i.id for i in ticked]),
+        files=[("fichier", (session.name, session.read_bytes(), "text/csv"))],
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -126,16 +146,33 @@ def test_print_runs_a_batch_with_typed_and_uploaded_households(client, tmp_path)
         time.sleep(0.5)
     page = html.unescape(client.get(job_url).text)
     assert "terminé" in page
-    assert "seance-clil-2026-11-23.csv" in page and SAMPLES[1].name in page
+    assert "seance-clil-2026-11-23.csv" in page and session.name in page
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"{job_url}/resultat.zip").content))
-    prints = [n for n in archive.namelist() if n.startswith("print/")]
+    prints = [n for n in archive.namelist() if n.startswith("print/") and n.endswith(".pdf")]
     assert prints
     text = ""
     for name in prints:
         path = tmp_path / name.replace("/", "-")
         path.write_bytes(archive.read(name))
         text += pdf_words(path)
-    assert "TRAORÉ" in text and "FAURE" in text
+    assert "TRAORÉ" in text and "FAURE" in text and "KONATÉ" in text
+    # The CLIL's letter of household 2 holds the wording of what was ticked.
+    letters = [
+        n
+        for n in archive.namelist()
+        if n.startswith("letters/clil-recommandations/") and n.endswith(".pdf")
+    ]
+    assert letters
+    letter_text = ""
+    for name in letters:
+        path = tmp_path / name.replace("/", "-")
+        path.write_bytes(archive.read(name))
+        words = pdf_words(path)
+        if "Référence : CLIL-2 " in words:
+            letter_text += words
+    assert "KONATÉ" in letter_text
+    for item in ticked:
+        assert item.label in letter_text and item.text in letter_text
 
 
 def test_clil_page_needs_a_login(app):
@@ -166,8 +203,15 @@ def test_recommendation_boxes_need_the_catalogue_list_and_the_column(catalog):
 
     from pexmail.service.clil import recommendations
 
-    # This catalogue has no list yet (it comes with the chain's letters): no boxes.
-    assert recommendations(catalog) == []
+    # The catalogue lists them and the session's source has the column: one box each.
+    listed = [(item.id, item.label) for item in catalog.document.recommendations]
+    assert listed and recommendations(catalog) == listed
+    # A source without the column: no boxes, whatever the list.
+    bare = SimpleNamespace(
+        source=lambda _id: SimpleNamespace(columns={"family_name": "Nom"}),
+        document=catalog.document,
+    )
+    assert recommendations(bare) == []
     source = SimpleNamespace(columns={"recommendations": "Recommandations"})
     items = [SimpleNamespace(id="fsl", label="Demande d'aide au FSL")]
     fake = SimpleNamespace(

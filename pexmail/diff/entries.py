@@ -19,6 +19,7 @@ from decimal import Decimal
 from pexmail.catalog.contacts import ContactEntry
 from pexmail.catalog.load import Catalog
 from pexmail.catalog.schema import Conditions, DebtBand, Fact, Letter
+from pexmail.render.lawfacts import LAW_FACTS
 
 
 @dataclass(frozen=True)
@@ -360,6 +361,7 @@ def directory_changes(
 
 # Facts a template prints: ``facts.<id>`` in the letter and every template it includes.
 _FACT_REF = re.compile(r"\bfacts\.([a-z0-9_]+)")
+_LAW_REF = re.compile(r"\blaw\.([a-z0-9_]+)")
 _INCLUDE = re.compile(r"""{%-?\s*(?:include|extends|import|from)\s+["']([^"']+)["']""")
 
 
@@ -378,6 +380,8 @@ def template_facts(catalog: Catalog, template: str) -> set[str]:
         except (OSError, UnicodeDecodeError):
             continue
         found.update(_FACT_REF.findall(text))
+        for name in _LAW_REF.findall(text):
+            found.update(LAW_FACTS.get(name, ()))
         queue.extend(_INCLUDE.findall(text))
     return found
 

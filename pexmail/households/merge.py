@@ -62,6 +62,13 @@ def merge_household(key: str, cases: list[Case], catalog: Catalog) -> Household:
                 if value not in _EMPTY:
                     updates[name] = value
                     break
+    # Items ticked for the household in several rows of one body (a CLIL session list and the
+    # form its secretariat typed) all stand: combined, most recent row first, and noted.
+    body = updates.get("recommended_by", primary.recommended_by)
+    ticked = [c.recommendations for c in recent if c.recommendations and c.recommended_by == body]
+    if len({tuple(t) for t in ticked}) > 1:
+        updates["recommendations"] = tuple(dict.fromkeys(i for t in ticked for i in t))
+        notes.append(f"recommendations: combined from {len(ticked)} rows")
     where = f"{primary.location.file}:{primary.location.row}"
     for name in _COMPARED:
         values = {getattr(c, name) for c in cases} - {None, ""}

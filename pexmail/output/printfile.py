@@ -168,14 +168,15 @@ class PrintFiles:
                 )
             if pages != part.pages:  # page-exact or nothing: the index would lie
                 raise RuntimeError(f"{part.relative}: {pages} pages written, {part.pages} expected")
-            mailings = part.group == "mailings"
+            # Combined mailings and envelopes have their own kind (and count); others are letters.
+            kind = part.group if part.group in ("mailings", "envelopes") else "letter"
             entries.append(
                 {
-                    "kind": "mailings" if mailings else "letter",
-                    "letter_id": None if mailings else part.group,
+                    "kind": kind,
+                    "letter_id": part.group if kind == "letter" else None,
                     "path": part.relative,
                     "part": part.number,
-                    "mailings" if mailings else "letters": part.documents,
+                    "letters" if kind == "letter" else kind: part.documents,
                     "pages": pages,
                 }
             )

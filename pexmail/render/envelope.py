@@ -6,11 +6,16 @@ video reaches them anyway. It is printed, not windowed, and seen by
 neighbours and postal staff, so its template says nothing of a debt or a
 court case. A mailing gets one envelope when one of its letters asks for it
 (catalogue ``envelope``); the first such letter's template and QR target win.
+
+The envelope is always an HTML page laid out by WeasyPrint, whatever engine
+lays out the letters: with ``--engine typst`` it gets its own WeasyPrint setup
+(bundled fonts, allow-list fetcher), made once per renderer.
 """
 
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,8 +28,12 @@ from pexmail.model import Document
 from pexmail.output.files import safe_name, write_atomic
 from pexmail.render.fetcher import ForbiddenResource
 from pexmail.render.letter import LetterRenderer, PreparedLetter, Refused
+from pexmail.render.pdf import WeasyPrintEngine
 
 ENVELOPE_LETTER_ID = "envelope"  # how envelopes appear in the manifest
+
+# The WeasyPrint setup of each renderer whose letters are not laid out by WeasyPrint.
+_ENGINES: weakref.WeakKeyDictionary[LetterRenderer, WeasyPrintEngine] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ def render_envelope(
     if spec.qr is not None:
         qr = {"src": renderer.qr_images[spec.qr].src}
     context = {"address_lines": asking.context["address_lines"], "qr": qr}
-    engine = renderer.pdf
+    engine = envelope_engine(renderer)
     try:
         html = renderer.templates.render_page(spec.template, context)
         document = HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher).render(
@@ -64,6 +73,20 @@ def render_envelope(
         message = RenderError(letter_id=ENVELOPE_LETTER_ID, message=f"refused a resource: {exc}")
         raise Refused("render_error", message.format_message()) from None
     return RenderedEnvelope(data, len(document.pages), asking.letter.id)
+
+
+def envelope_engine(renderer: LetterRenderer) -> WeasyPrintEngine:
+    """The renderer's WeasyPrint engine: its PDF engine when that is WeasyPrint, else one
+    made for its envelopes at first use (fonts loaded once, same allow-list fetcher)."""
+    if renderer.engine == WeasyPrintEngine.name:
+        engine = renderer.pdf
+        if isinstance(engine, WeasyPrintEngine):
+            return engine
+    engine = _ENGINES.get(renderer)
+    if engine is None:
+        engine = WeasyPrintEngine(renderer.catalog, renderer.templates, renderer.qr_images)
+        _ENGINES[renderer] = engine
+    return engine
 
 
 def write_envelope(

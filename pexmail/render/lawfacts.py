@@ -25,6 +25,14 @@ OLD_LEASE = "old_lease"  # signed before: 6 weeks, or 2 months if the lease says
 UNKNOWN_LEASE = "unknown_lease"  # no lease date: say which applies when
 
 
+# The catalogue facts each case-dependent value reads (``law.<name>`` in templates): what
+# a reviewer's diff reports as the letter's legal facts.
+LAW_FACTS: dict[str, tuple[str, ...]] = {
+    "cdp_delay": ("cdp_delay", "cdp_delay_old_lease"),
+    "ccapex_threshold": ("ccapex_referral_months", "ccapex_referral_rent_multiple"),
+}
+
+
 def cdp_delay(facts: dict[str, Fact], case: Case | None) -> dict[str, Any]:
     """The commandement-de-payer delay for this household's lease (None: no household)."""
     current = facts.get("cdp_delay")
