@@ -118,23 +118,8 @@ def build_context(
     Raises :class:`pexmail.render.address.AddressError` when the address cannot
     be printed within the postal norm.
     """
-    sender = catalog.document.senders[letter.sender]
-    office = sender.offices[facts.territory_id]
-    office_contact = catalog.directories.by_id(office.contact) if office.contact else None
     contacts, missing = contacts_for(catalog, letter, facts)
     block = address_block(facts.civility, facts.given_name, facts.family_name, facts.address)
-    territory = catalog.territory(facts.territory_id)
-    qr = None
-    if letter.qr is not None:
-        target = catalog.qr_target(letter.qr)
-        image = qr_images[target.id]
-        qr = {
-            "src": image.src,
-            "url": target.url,
-            "title": target.title,
-            "caption": target.caption,
-            "printed_url": target.printed_url,
-        }
     facts_in_force = catalog.facts_for(facts.territory_id, run_date)
     recommendations = {r.id: r for r in catalog.document.recommendations}
     return {
@@ -163,6 +148,36 @@ def build_context(
             ],
         },
         "law": case_law(facts_in_force, facts),
+        **_shared(catalog, letter, facts.territory_id, run_date, qr_images, contacts, missing),
+        "reference": f"{facts.case_id} · {letter.id} v{letter.version}",
+    }
+
+
+def _shared(
+    catalog: Catalog,
+    letter: Letter,
+    territory_id: str,
+    run_date: date,
+    qr_images: dict[str, QrImage],
+    contacts: list[ContactView],
+    missing: list[str],
+) -> dict[str, Any]:
+    """What letters and notices print alike: territory, sender, letter, facts, contacts, QR."""
+    sender = catalog.document.senders[letter.sender]
+    office = sender.offices[territory_id]
+    office_contact = catalog.directories.by_id(office.contact) if office.contact else None
+    territory = catalog.territory(territory_id)
+    qr = None
+    if letter.qr is not None:
+        target = catalog.qr_target(letter.qr)
+        qr = {
+            "src": qr_images[target.id].src,
+            "url": target.url,
+            "title": target.title,
+            "caption": target.caption,
+            "printed_url": target.printed_url,
+        }
+    return {
         "territory": {
             "id": territory.id,
             "name": territory.name,
@@ -190,7 +205,7 @@ def build_context(
         },
         "facts": {
             fact_id: {"text": f.text, "label": f.label, "source": f.source, "value": f.value}
-            for fact_id, f in facts_in_force.items()
+            for fact_id, f in catalog.facts_for(territory_id, run_date).items()
         },
         "contacts": [c.as_dict() for c in contacts],
         "first_contact": contacts[0].as_dict() if contacts else None,
@@ -201,7 +216,6 @@ def build_context(
         "signature": office.unit
         if sender.short_name in office.unit
         else f"{sender.short_name} — {office.unit}",
-        "reference": f"{facts.case_id} · {letter.id} v{letter.version}",
         "labels": LABELS,
     }
 
@@ -222,21 +236,7 @@ def build_notice_context(
     """The context of a notice: no household, so no recipient nor address block; the
     contacts are those serving the place. Same keys as :func:`build_context`, so
     templates, partials and layouts read it alike."""
-    sender = catalog.document.senders[letter.sender]
-    office = sender.offices[territory_id]
-    office_contact = catalog.directories.by_id(office.contact) if office.contact else None
     contacts, missing = contacts_near(catalog, letter.contacts, territory_id, postcode, commune)
-    territory = catalog.territory(territory_id)
-    qr = None
-    if letter.qr is not None:
-        target = catalog.qr_target(letter.qr)
-        qr = {
-            "src": qr_images[target.id].src,
-            "url": target.url,
-            "title": target.title,
-            "caption": target.caption,
-            "printed_url": target.printed_url,
-        }
     return {
         "law": place_law(catalog.facts_for(territory_id, run_date)),
         "recipient": {
@@ -260,44 +260,6 @@ def build_notice_context(
             "stage": letter.stage,
         },
         "place": {"postcode": postcode, "commune": commune},
-        "territory": {
-            "id": territory.id,
-            "name": territory.name,
-            "departement": territory.departement,
-        },
-        "sender": {
-            "id": letter.sender,
-            "authority": sender.authority or "",
-            "name": sender.name,
-            "short_name": sender.short_name,
-            "unit": office.unit,
-            "place": office.place or "",
-            "address": (office_contact.address or "") if office_contact else "",
-            "phones": [
-                {"number": p.number, "label": p.label or ""}
-                for p in (office_contact.phones if office_contact else [])
-            ],
-            "url": (office_contact.url or "") if office_contact else "",
-        },
-        "letter": {
-            "id": letter.id,
-            "version": letter.version,
-            "title": letter.title,
-            "stage_label": catalog.stage(letter.stage).label,
-        },
-        "facts": {
-            fact_id: {"text": f.text, "label": f.label, "source": f.source}
-            for fact_id, f in catalog.facts_for(territory_id, run_date).items()
-        },
-        "contacts": [c.as_dict() for c in contacts],
-        "first_contact": contacts[0].as_dict() if contacts else None,
-        "missing_contacts": missing,
-        "qr": qr,
-        "date": run_date,
-        "place_date": _place_date(office.place, run_date),
-        "signature": office.unit
-        if sender.short_name in office.unit
-        else f"{sender.short_name} — {office.unit}",
+        **_shared(catalog, letter, territory_id, run_date, qr_images, contacts, missing),
         "reference": f"{letter.id} v{letter.version} · {postcode} {commune}",
-        "labels": LABELS,
     }
