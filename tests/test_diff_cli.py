@@ -243,7 +243,8 @@ def test_moved_paragraph_is_marked_where_it_left_and_arrived(repo, tmp_path):
     with template_versions(repo / "catalog.yaml", template, new, None) as versions:
         comparison = compare(*versions.pair, run_date=RUN_DATE, letter_id=ADIL)
     (household,) = comparison.letters[0].households
-    assert [row.op.value for row in household.text.changed_rows] == ["delete", "insert"]
+    # moved up: it arrives (insert) above the place it left (delete), in reading order
+    assert [row.op.value for row in household.text.changed_rows] == ["insert", "delete"]
     visual = household.visual
     assert visual is not None
 
