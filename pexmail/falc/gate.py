@@ -19,7 +19,7 @@ from pexmail.catalog.schema import Falc
 from pexmail.falc import layout as layout_facts
 from pexmail.falc.readability import Scores
 from pexmail.falc.rules import Finding, check_layout, check_text
-from pexmail.falc.text import LetterText, fold, from_html
+from pexmail.falc.text import LetterText, fold, from_paragraphs, prose
 from pexmail.render.letter import PreparedLetter, Refused, RenderedLetter
 
 REFUSED = "falc_refused"
@@ -33,6 +33,7 @@ class LetterCheck:
     falc: str  # "strict" or "advisory"
     findings: list[Finding] = field(default_factory=list)
     scores: Scores | None = None
+    data_queries: frozenset[str] = frozenset()  # words the rules asked is_data() about
 
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.level == "error"]
@@ -46,7 +47,7 @@ class LetterCheck:
 
 
 def check_prepared(prepared: PreparedLetter, config: Falc) -> LetterCheck:
-    text = from_html(prepared.parts.subject, str(prepared.parts.body))
+    text = from_paragraphs(prose(prepared.parts.subject, prepared.parts.blocks))
     return check_letter_text(
         prepared.letter.id, prepared.letter.falc, text, config, household_words(prepared.context)
     )
@@ -64,11 +65,52 @@ def household_words(context: dict) -> frozenset[str]:
         *context.get("address_lines", ()),
     ]
     words = {w for v in values for w in _WORD.findall(str(v or ""))}
-    words |= {part for w in words for part in re.split(r"[-'’]", w)}
+    words |= {part for w in words for part in _WORD_PARTS.split(w)}
     return frozenset(fold(w) for w in words if w)
 
 
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_WORD_PARTS = re.compile(r"[-'’]")
+
+# No rule reads a number's value, only its shape: how many digits, where the separators
+# are, a phone number's leading 0. So two letters that differ in amounts and dates only
+# are judged alike once each run of digits reads as 1s (a leading 0 kept), except the
+# numbers the FALC settings spell out (« 31 mars » explains the winter truce).
+_DIGITS = re.compile(r"\d+")
+
+
+def numbers_read(config: Falc) -> frozenset[str]:
+    """The runs of digits in the words the rules look for in a text (the glossary's terms,
+    forms and explanations, the acronyms): the text shape keeps them as written."""
+    phrases = [*config.acronyms, *config.acronyms.values(), *config.understood_acronyms]
+    for entry in config.glossary:
+        phrases += [entry.term, *entry.forms, *entry.explanations]
+    return frozenset(run for phrase in phrases for run in _DIGITS.findall(phrase))
+
+
+def text_shape(prepared: PreparedLetter, keep: frozenset[str] = frozenset()) -> tuple[Any, ...]:
+    """The letter, its version and its prose with numbers reduced to their shape (but
+    those in ``keep``): with the data words the rules ask about, all a text check reads."""
+    texts = prose(prepared.parts.subject, prepared.parts.blocks)
+
+    def shape(match: re.Match[str]) -> str:
+        run = match.group()
+        if run in keep:
+            return run
+        return ("0" if run[0] == "0" else "1") + "1" * (len(run) - 1)
+
+    letter = prepared.letter
+    shaped = tuple((kind, _DIGITS.sub(shape, text)) for kind, text in texts)
+    return (letter.id, letter.version, letter.falc, shaped)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What the gate keeps of a text check: no excerpt, so nothing of one household's
+    data can reach another's refusal reason."""
+
+    findings: tuple[tuple[str, str], ...]  # (rule, level) of each finding
+    refusal: str | None
 
 
 def check_letter_text(
@@ -79,7 +121,7 @@ def check_letter_text(
     data_words: frozenset[str] = frozenset(),
 ) -> LetterCheck:
     report = check_text(text, config, data_words)
-    return LetterCheck(letter_id, falc, list(report.findings), report.scores)
+    return LetterCheck(letter_id, falc, list(report.findings), report.scores, report.data_queries)
 
 
 def refusal_reason(check: LetterCheck, stage: str) -> str:
@@ -95,8 +137,16 @@ def refusal_reason(check: LetterCheck, stage: str) -> str:
 class FalcGate:
     """Checks each prepared and rendered letter of a batch; counts findings for the summary."""
 
+    # Text shapes remembered per process: a batch's letters come in a few hundred shapes.
+    MEMO_SIZE = 4096
+
     def __init__(self, catalog: Catalog, enabled: bool = True) -> None:
         self.config = catalog.document.falc
+        # text shape → (the data words its check asked about, {those the household has → verdict})
+        self._verdicts: dict[
+            tuple[Any, ...], tuple[frozenset[str], dict[frozenset[str], _Verdict]]
+        ] = {}
+        self._keep = numbers_read(self.config)
         self.enabled = enabled
         self.checked = 0
         self.refused = 0
@@ -112,17 +162,36 @@ class FalcGate:
         """The hook the PDF engine calls on each laid-out document (None when the gate is off)."""
         return layout_facts.from_weasyprint if self.enabled else None
 
-    def check_text(self, prepared: PreparedLetter) -> LetterCheck | None:
-        """Raise :class:`Refused` when a strict letter's text has errors."""
+    def check_text(self, prepared: PreparedLetter) -> None:
+        """Raise :class:`Refused` when a strict letter's text has errors.
+
+        Letters of one text shape (:func:`text_shape`) get the same findings: each
+        shape is checked once, which takes the check out of a batch's cost."""
         if not self.enabled:
-            return None
+            return
         self.checked += 1
-        check = check_prepared(prepared, self.config)
-        self._count(check.findings)
-        if check.refused:
+        key = text_shape(prepared, self._keep)
+        data = household_words(prepared.context)
+        entry = self._verdicts.get(key)
+        verdict = entry[1].get(data & entry[0]) if entry is not None else None
+        if verdict is None:
+            check = check_prepared(prepared, self.config)
+            verdict = _Verdict(
+                tuple((f.rule, f.level) for f in check.findings),
+                refusal_reason(check, "text") if check.refused else None,
+            )
+            if entry is None:
+                if len(self._verdicts) >= self.MEMO_SIZE:
+                    del self._verdicts[next(iter(self._verdicts))]  # the oldest
+                # Which words the rules ask about depends on the text only, not the data.
+                entry = self._verdicts[key] = (check.data_queries, {})
+            entry[1][data & entry[0]] = verdict
+        for rule, level in verdict.findings:
+            self.by_rule[rule] += 1
+            self.levels[level] += 1
+        if verdict.refusal is not None:
             self.refused += 1
-            raise Refused(REFUSED, refusal_reason(check, "text"))
-        return check
+            raise Refused(REFUSED, verdict.refusal)
 
     def check_layout(self, rendered: RenderedLetter) -> None:
         """Raise :class:`Refused` when a strict letter's layout has errors."""

@@ -48,9 +48,14 @@ class Context:
     # Folded words of the household's own data (names, landlord, address, case id): a landlord
     # called « OPH » or « SCI DURAND » is data, not vocabulary the letter's author chose.
     data_words: frozenset[str] = frozenset()
+    # The words the rules asked is_data() about: the findings depend on the data words
+    # through these only (see FalcGate's memo).
+    data_queries: set[str] = field(default_factory=set)
 
     def is_data(self, token: Token) -> bool:
-        return fold(token.bare) in self.data_words
+        key = fold(token.bare)
+        self.data_queries.add(key)
+        return key in self.data_words
 
     def rule(self, rule_id: str) -> FalcRule:
         return self.config.rule(rule_id)
@@ -184,19 +189,20 @@ def long_and_rare_words(text: LetterText, ctx: Context) -> None:
         for token in sentence.tokens:
             bare = token.bare
             key = fold(bare)
-            if (
-                not token.is_word
-                or key in seen
-                or _is_capitals(bare)
-                or _is_name(token, sentence)
-                or ctx.is_data(token)
-            ):
+            if not token.is_word or key in seen or _is_capitals(bare) or _is_name(token, sentence):
                 continue
             seen.add(key)
             if key in skip or any(part in skip for part in key.split("-")):
                 continue
             count = syllables(bare)
-            if count > max_syllables and "-" not in bare:
+            long = count > max_syllables and "-" not in bare
+            frequency = zipf(bare.lower())
+            rare = frequency < min_zipf and len(bare) > 3
+            # The household's data is asked about last, for words that would be reported
+            # only: the gate's memo keys on the data words a check asked about.
+            if not (long or rare) or ctx.is_data(token):
+                continue
+            if long:
                 ctx.add(
                     "long-word",
                     bare,
@@ -204,8 +210,7 @@ def long_and_rare_words(text: LetterText, ctx: Context) -> None:
                     paragraph=paragraph,
                     sentence=sentence,
                 )
-            frequency = zipf(bare.lower())
-            if frequency < min_zipf and len(bare) > 3:
+            if rare:
                 ctx.add(
                     "rare-word",
                     bare,
@@ -684,6 +689,7 @@ TEXT_RULES: tuple[Callable[[LetterText, Context], None], ...] = (
 class TextReport:
     findings: list[Finding]
     scores: readability.Scores
+    data_queries: frozenset[str] = frozenset()  # see Context.data_queries
 
 
 def check_text(
@@ -694,7 +700,7 @@ def check_text(
     for rule in TEXT_RULES:
         rule(text, ctx)
     result = scores(text, ctx)
-    return TextReport(ctx.findings, result)
+    return TextReport(ctx.findings, result, frozenset(ctx.data_queries))
 
 
 # -- layout -------------------------------------------------------------------------

@@ -189,6 +189,12 @@ _SKIPPED_PARAGRAPH_CLASSES = {"signature"}
 
 def from_html(subject: str, body_html: str) -> LetterText:
     """A rendered letter (subject + body in the letter subset) → its checked text."""
+    return from_paragraphs(prose(subject, parse_body(body_html)))
+
+
+def prose(subject: str, blocks: tuple[Block, ...]) -> list[tuple[str, str]]:
+    """(kind, text) of what the FALC rules read, in reading order: the subject, headings,
+    paragraphs and list items (not the contacts table, the QR code or the signature)."""
     texts: list[tuple[str, str]] = []
     if subject.strip():
         texts.append(("subject", subject))
@@ -212,8 +218,8 @@ def from_html(subject: str, body_html: str) -> LetterText:
             elif isinstance(block, (Table, Image)):
                 continue
 
-    walk(parse_body(body_html))
-    return from_paragraphs(texts)
+    walk(blocks)
+    return texts
 
 
 def from_paragraphs(texts: Iterable[tuple[str, str]]) -> LetterText:

@@ -43,7 +43,6 @@ from pexmail.render.body import (
     Paragraph,
     Run,
     Table,
-    parse_body,
 )
 from pexmail.render.qr import QR_SCHEME, QrImage
 from pexmail.render.templates import LetterParts
@@ -78,7 +77,7 @@ class DocxtplEngine:
         template = DocxTemplate(io.BytesIO(self._layout(layout)))
         subdoc = template.new_subdoc()
         try:
-            blocks = parse_body(str(parts.body))
+            blocks = parts.blocks
         except ValueError as exc:
             raise RenderError(letter_id=letter_id, message=str(exc)) from None
         _write_blocks(subdoc, blocks, self.qr_images)
@@ -387,7 +386,7 @@ class DocxEngine:
         letter_id = str(context["letter"]["id"])
         prepared = self.layout(layout)
         try:
-            blocks = parse_body(str(parts.body))
+            blocks = parts.blocks
         except ValueError as exc:
             raise RenderError(letter_id=letter_id, message=str(exc)) from None
         body = _BodyWriter(prepared.images).blocks(blocks)

@@ -33,6 +33,7 @@ from markupsafe import Markup
 
 from pexmail.errors import TemplateBudgetError, TemplateError
 from pexmail.render import french
+from pexmail.render.body import Block, parse_body
 
 LETTER_BLOCKS = ("subject", "body")
 
@@ -205,6 +206,11 @@ class LetterParts:
 
     subject: str  # plain text
     body: Markup  # HTML fragment in the letter subset (see body.py)
+
+    @functools.cached_property
+    def blocks(self) -> tuple[Block, ...]:
+        """The body parsed into blocks, once for every engine and check (raises BodyError)."""
+        return parse_body(str(self.body))
 
 
 class Templates:

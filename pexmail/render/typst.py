@@ -45,7 +45,6 @@ from pexmail.render.body import (
     Paragraph,
     Run,
     Table,
-    parse_body,
 )
 from pexmail.render.engine import RenderedPdf, check_variant
 from pexmail.render.fonts import FONT_DIR
@@ -181,7 +180,7 @@ class TypstEngine:
         """Everything the layout prints, as plain JSON values (never Typst source)."""
         letter_id = str(context["letter"]["id"])
         try:
-            blocks = parse_body(str(parts.body))
+            blocks = parts.blocks
         except BodyError as exc:
             raise RenderError(letter_id=letter_id, message=str(exc)) from None
         sender = context["sender"]
