@@ -13,8 +13,9 @@ times and keeps the median. In the same run, a naive reference renders a sample 
 letters with one WeasyPrint ``write_pdf()`` per letter (same templates, nothing
 shared between letters). It prints letters/s, CPU s per letter (the children's
 ``getrusage``: the CLI and its workers), the ratio to the reference, peak RSS (the
-largest single process, and the sampled total of the process tree) and bytes per
-letter, and writes the figures as JSON.
+largest single process, and the sampled total of the process tree, also in PSS, which
+counts the pages forked workers share with the parent once) and bytes per letter, and
+writes the figures as JSON.
 """
 
 from __future__ import annotations
@@ -113,13 +114,15 @@ def write_households(path: Path, households: int, seed: int = 20261123) -> None:
 
 
 class TreeMemory:
-    """Samples the total resident memory of a process and its descendants (psutil if
-    installed, /proc otherwise): ``ru_maxrss`` only gives the largest single process."""
+    """Samples the memory of a process and its descendants: ``ru_maxrss`` only gives the
+    largest single process. RSS counts the pages forked workers share with the parent
+    once per process; PSS (proportional set size) shares them out, so it adds up."""
 
     def __init__(self, pid: int, interval: float = 0.2) -> None:
         self.pid = pid
         self.interval = interval
-        self.peak = 0
+        self.peak = 0  # RSS, summed
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -134,22 +137,13 @@ class TreeMemory:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             with contextlib.suppress(OSError):
-                self.peak = max(self.peak, tree_rss(self.pid))
+                rss, pss = tree_memory(self.pid)
+                self.peak = max(self.peak, rss)
+                self.peak_pss = max(self.peak_pss, pss)
 
 
-def tree_rss(pid: int) -> int:
-    """Bytes resident in ``pid`` and all its descendants."""
-    try:
-        import psutil
-
-        root = psutil.Process(pid)
-        total = 0
-        for process in [root, *root.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                total += process.memory_info().rss
-        return total
-    except ImportError:
-        pass
+def tree_memory(pid: int) -> tuple[int, int]:
+    """Bytes resident (RSS) and proportional (PSS) in ``pid`` and all its descendants."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -167,13 +161,16 @@ def tree_rss(pid: int) -> int:
                 family.add(child)
                 grew = True
     page = os.sysconf("SC_PAGE_SIZE")
-    total = 0
+    rss = pss = 0
     for member in family:
-        try:
-            total += int(Path(f"/proc/{member}/statm").read_text().split()[1]) * page
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            rss += int(Path(f"/proc/{member}/statm").read_text().split()[1]) * page
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1]) * 1024
+                    break
+    return rss, pss
 
 
 def cli_default_engine() -> str | None:
@@ -244,6 +241,7 @@ def run_cli(csv_path: Path, work: Path, engine: str, formats: str, workers: int 
         # ru_maxrss: KiB on Linux; the largest single process (the CLI or one worker).
         "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
         "tree_rss_peak_mb": round(memory.peak / 2**20, 1),
+        "tree_pss_peak_mb": round(memory.peak_pss / 2**20, 1),
         "bytes_per_letter": round(letter_bytes / letters) if letters else None,
         "output_bytes": sum(p.stat().st_size for p in files),
     }
@@ -377,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"{'engine':<12} {'letters':>8} {'letters/s':>10} {'CPU s/letter':>13} {'× ref':>6}"
-        f" {'peak RSS MB':>12} {'tree RSS MB':>12} {'bytes/letter':>13}"
+        f" {'peak RSS MB':>12} {'tree RSS MB':>12} {'tree PSS MB':>12} {'bytes/letter':>13}"
     )
     for engine, figures in results["engines"].items():
         m = figures["median"]
@@ -385,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{label:<12} {m['letters']:>8} {m['letters_per_s_median']:>10} "
             f"{m['cpu_s_per_letter']!s:>13} {m.get('ratio_to_reference', '-')!s:>6} "
-            f"{m['peak_rss_mb']:>12} {m['tree_rss_peak_mb']:>12} {m['bytes_per_letter']!s:>13}"
+            f"{m['peak_rss_mb']:>12} {m['tree_rss_peak_mb']:>12} {m['tree_pss_peak_mb']:>12}"
+            f" {m['bytes_per_letter']!s:>13}"
         )
     args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"figures: {args.json}")

@@ -54,5 +54,7 @@ def test_quick_benchmark_end_to_end(tmp_path):
     assert run["rows"]["read"] == 300
     assert run["letters_per_s"] > 0 and 0 < run["cpu_s_per_letter"] < 1
     assert run["peak_rss_mb"] > 10 and run["tree_rss_peak_mb"] >= run["peak_rss_mb"] * 0.5
+    # shared pages shared out: the tree's PSS is real and no more than its RSS
+    assert 10 < run["tree_pss_peak_mb"] <= run["tree_rss_peak_mb"]
     assert run["bytes_per_letter"] > 1000
     assert data["reference"]["letters"] == 2 and data["reference"]["cpu_s_per_letter"] > 0

@@ -146,3 +146,20 @@ def test_numbers_the_rules_look_for_are_kept_as_written(catalog):
     # « du 1er novembre au 31 mars » explains the winter truce: « 31 » must not read as « 11 »
     keep = numbers_read(catalog.document.falc)
     assert {"1", "31"} <= keep
+
+
+def test_docx_layout_read_from_two_parts_is_what_the_whole_package_gives(catalog, monkeypatch):
+    """from_docx reads word/document.xml and a cached styles part; python-docx opening the
+    whole package must find the same runs, sizes and styles."""
+    from pexmail.falc import layout
+
+    renderer = LetterRenderer(catalog, RUN_DATE, ("docx",), allow_stale=True)
+    documents = []
+    for letter in catalog.letters_in_force(RUN_DATE):
+        territory = letter_territories(catalog, letter)[0]
+        prepared = renderer.prepare(letter, sample_facts(catalog, letter, territory))
+        documents.append(renderer.render(prepared).outputs["docx"][0])
+    fast = [layout.from_docx(data) for data in documents]
+    monkeypatch.setattr(layout, "_main_part", lambda archive: False)
+    assert [layout.from_docx(data) for data in documents] == fast
+    assert all(facts.runs for facts, _texts in fast)

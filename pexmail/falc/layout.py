@@ -10,7 +10,9 @@ text and are left out.
 
 from __future__ import annotations
 
+import functools
 import io
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,53 +187,111 @@ def from_pdf(data: bytes) -> LayoutFacts:
     return facts
 
 
+def _open_docx(data: bytes) -> tuple[list[Any], Any]:
+    """A DOCX's body paragraphs and its style lookup (python-docx's own objects).
+
+    Opening the whole package parses every part (theme, fonts, settings...), about
+    half of a letter's check: read the document and its styles only when they are
+    where Word and pexmail put them, else let python-docx open the package."""
+    from docx import Document
+    from docx.oxml import parse_xml
+    from docx.styles.styles import Styles
+    from docx.text.paragraph import Paragraph
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        if {"word/document.xml", "word/styles.xml"} <= names and _main_part(archive):
+            document = parse_xml(archive.read("word/document.xml"))
+            styles = _styles(archive.read("word/styles.xml"), parse_xml, Styles)
+            return [Paragraph(p, None) for p in document.body.p_lst], styles.get_by_id
+    package = Document(io.BytesIO(data))
+    return list(package.paragraphs), package.part.get_style
+
+
+@functools.lru_cache(maxsize=16)
+def _styles(xml: bytes, parse_xml: Any, styles_class: Any) -> Any:
+    """A styles part, parsed once: the letters of one layout share it byte for byte."""
+    return styles_class(parse_xml(xml))
+
+
+def _main_part(archive: zipfile.ZipFile) -> bool:
+    """Whether the package's main document is word/document.xml, its styles word/styles.xml."""
+    try:
+        root = archive.read("_rels/.rels").decode("utf-8")
+        document = archive.read("word/_rels/document.xml.rels").decode("utf-8")
+    except (KeyError, UnicodeDecodeError):
+        return False
+    return 'Target="word/document.xml"' in root and 'Target="styles.xml"' in document
+
+
+@dataclass(frozen=True)
+class _ParagraphStyle:
+    """What the layout rules read of a DOCX paragraph style."""
+
+    alignment: Any
+    line_spacing: Any
+    size: Any  # a docx Length, or None
+    italic: bool | None
+    underline: Any
+    heading: bool
+
+    @classmethod
+    def of(cls, style: Any) -> _ParagraphStyle:
+        if style is None:
+            return cls(None, None, None, None, None, False)
+        font = style.font
+        return cls(
+            style.paragraph_format.alignment,
+            style.paragraph_format.line_spacing,
+            font.size,
+            font.italic,
+            font.underline,
+            (style.name or "").lower().startswith(("heading", "titre", "title")),
+        )
+
+
 def from_docx(data: bytes) -> tuple[LayoutFacts, list[str]]:
     """Runs of a DOCX body with their direct or style formatting, and its paragraphs' text."""
-    from docx import Document
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    document = Document(io.BytesIO(data))
+    body_paragraphs, lookup = _open_docx(data)
     facts = LayoutFacts(source="docx")
     paragraphs: list[tuple[str, list[StyledRun]]] = []
-    for paragraph in document.paragraphs:
+    # python-docx looks a paragraph's style up among all the styles each time it is asked
+    # (most of a letter's check): look each one up once.
+    styles: dict[str | None, _ParagraphStyle] = {}
+    for paragraph in body_paragraphs:
         text = paragraph.text
         if not text.strip():
             continue
         runs: list[StyledRun] = []
         paragraphs.append((text, runs))
-        style = paragraph.style
-        style_font = style.font if style is not None else None
+        style_id = paragraph._p.style
+        looked_up = styles.get(style_id)
+        if looked_up is None:
+            style = lookup(style_id, WD_STYLE_TYPE.PARAGRAPH)
+            looked_up = styles[style_id] = _ParagraphStyle.of(style)
         fmt = paragraph.paragraph_format
-        justified = (
-            fmt.alignment or (style.paragraph_format.alignment if style is not None else None)
-        ) in (
+        justified = (fmt.alignment or looked_up.alignment) in (
             WD_ALIGN_PARAGRAPH.JUSTIFY,
             WD_ALIGN_PARAGRAPH.DISTRIBUTE,
         )
-        spacing = fmt.line_spacing or (
-            style.paragraph_format.line_spacing if style is not None else None
-        )
+        spacing = fmt.line_spacing or looked_up.line_spacing
         line_height = float(spacing) if isinstance(spacing, float) else None
-        heading = (
-            (style.name or "").lower().startswith(("heading", "titre", "title"))
-            if style is not None
-            else False
-        )
         for run in paragraph.runs:
             if not run.text.strip():
                 continue
-            size = run.font.size or (style_font.size if style_font is not None else None)
+            size = run.font.size or looked_up.size
             runs.append(
                 StyledRun(
                     text=run.text,
-                    tag="h2" if heading else "docx",
+                    tag="h2" if looked_up.heading else "docx",
                     font_size=size.pt if size is not None else 14.0,
                     line_height=line_height,
                     justified=justified,
-                    italic=bool(run.italic or (style_font is not None and style_font.italic)),
-                    underline=bool(
-                        run.underline or (style_font is not None and style_font.underline)
-                    ),
+                    italic=bool(run.italic or looked_up.italic),
+                    underline=bool(run.underline or looked_up.underline),
                     uppercase=bool(run.font.all_caps),
                 )
             )
