@@ -292,6 +292,11 @@ def naive_reference(sample: int) -> dict:
     }
 
 
+def path_label(engine: str, formats: str) -> str:
+    """What a run measures: the PDF engine, or ``docx`` when no PDF is made."""
+    return engine if "pdf" in formats.split(",") else "docx"
+
+
 def median_run(runs: list[dict]) -> dict:
     """The run with the median wall time, with the spread of the others."""
     ordered = sorted(runs, key=lambda r: r["wall_s"])
@@ -363,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures = run_cli(csv_path, work, engine, formats, args.workers)
                 runs.append(figures)
                 print(
-                    f"  {engine} run {n + 1}: {figures['letters']} letters in {figures['wall_s']} s "
+                    f"  {path_label(engine, formats)} run {n + 1}: {figures['letters']} letters"
+                    f" in {figures['wall_s']} s "
                     f"({figures['letters_per_s']}/s)"
                 )
             best = median_run(runs)
@@ -379,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for engine, figures in results["engines"].items():
         m = figures["median"]
-        label = engine if "pdf" in formats.split(",") else "docx"
+        label = path_label(engine, formats)
         print(
             f"{label:<12} {m['letters']:>8} {m['letters_per_s_median']:>10} "
             f"{m['cpu_s_per_letter']!s:>13} {m.get('ratio_to_reference', '-')!s:>6} "
