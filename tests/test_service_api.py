@@ -9,6 +9,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pypdf
 import pytest
 from fastapi.testclient import TestClient
 
@@ -128,6 +129,37 @@ def test_output_zip_holds_the_whole_output_folder(service, tmp_path):
     assert "commandement de payer" in pdf_words(pdf) or "Caf" in pdf_words(pdf)
     # Built once: the same bytes on a second download.
     assert service.get(job["links"]["output"], headers=AUTH_A).content == response.content
+
+
+def test_a_job_with_the_typst_engine(service, tmp_path):
+    paris = [p for p in SAMPLES if "exploc" in p.name]
+    response = service.post(
+        "/api/jobs",
+        headers=AUTH_A,
+        files=sample_files(*paris),
+        data={"date": "2026-11-23", "formats": "pdf", "engine": "typst"},
+    )
+    assert response.status_code == 202, response.text
+    job = wait_job(service, response.json()["id"], AUTH_A)
+    assert job["state"] == "done", job
+    archive = zipfile.ZipFile(
+        io.BytesIO(service.get(job["links"]["output"], headers=AUTH_A).content)
+    )
+    assert json.loads(archive.read("summary.json"))["options"]["engine"] == "typst"
+    letter = sorted(
+        n for n in archive.namelist() if n.startswith("letters/") and n.endswith(".pdf")
+    )[0]
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(archive.read(letter))
+    assert pypdf.PdfReader(pdf).metadata["/Creator"].startswith("Typst")
+    response = service.post(
+        "/api/jobs",
+        headers=AUTH_A,
+        files=sample_files(*paris),
+        data={"date": "2026-11-23", "engine": "libreoffice"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "bad_engine"
 
 
 def test_rejects_csv_lists_file_row_column_and_reason(service):

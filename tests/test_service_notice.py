@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import pypdf
 import pytest
 from fastapi.testclient import TestClient
 
@@ -54,6 +55,24 @@ def test_notice_api_is_the_clis_notice(public, cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert pdf_words(ours) == pdf_words(tmp_path / "cli.pdf")
     assert "Montreuil" in pdf_words(ours)
+
+
+def test_notice_with_the_typst_engine_says_the_same(public, tmp_path):
+    params = {"act": "cdp", "postcode": "93100", "date": "2026-11-23"}
+    pdfs = {}
+    for engine in ("weasyprint", "typst"):
+        response = public.get("/api/notice", params={**params, "engine": engine})
+        assert response.status_code == 200, response.text
+        pdfs[engine] = tmp_path / f"{engine}.pdf"
+        pdfs[engine].write_bytes(response.content)
+    assert pypdf.PdfReader(pdfs["typst"]).metadata["/Creator"].startswith("Typst")
+    assert pypdf.PdfReader(pdfs["weasyprint"]).metadata["/Producer"].startswith("WeasyPrint")
+    # the same words (their order in the extracted text differs: tests/test_engines.py
+    # compares pages and reading order for every notice)
+    assert sorted(pdf_words(pdfs["typst"]).split()) == sorted(pdf_words(pdfs["weasyprint"]).split())
+    response = public.get("/api/notice", params={**params, "engine": "libreoffice"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "bad_engine"
 
 
 def test_notice_as_docx(public):

@@ -25,6 +25,7 @@ from pexmail.service.intake import (
     Upload,
     accept_job,
     parse_date,
+    parse_engine,
     parse_formats,
     parse_variant,
     preview_letter,
@@ -97,6 +98,9 @@ async def create_job(
     ] = None,
     formats: Annotated[str, Form(description="pdf, docx or pdf,docx")] = "pdf,docx",
     pdf_variant: Annotated[str | None, Form(description="pdf/a-3b, pdf/ua-1...")] = None,
+    engine: Annotated[
+        str | None, Form(description="PDF engine: weasyprint (default) or typst (faster)")
+    ] = None,
 ) -> JSONResponse:
     """Start a batch: the files' headers are matched to sources now (422 otherwise), the
     letters are rendered in the background. Poll the job, then download ``output.zip``."""
@@ -111,6 +115,7 @@ async def create_job(
         run_date=parse_date(run_date),
         formats=parse_formats(formats),
         pdf_variant=parse_variant(pdf_variant),
+        engine=parse_engine(engine),
     )
     return JSONResponse(
         job_json(status), status_code=202, headers={"Location": f"/api/jobs/{status.id}"}

@@ -23,6 +23,7 @@ from pexmail.households.merge import merge_household
 from pexmail.ingest.cases import FileStats, inspect_file, read_cases
 from pexmail.model import Case, Rejection
 from pexmail.output.files import safe_name
+from pexmail.render.engine import DEFAULT_ENGINE, ENGINES
 from pexmail.render.letter import FORMATS, LetterRenderer, Refused
 from pexmail.service.config import ServiceConfig
 from pexmail.service.jobs import JobRunner, JobSpec, JobStatus, JobStore
@@ -115,6 +116,15 @@ def parse_variant(value: str | None) -> str | None:
     return value
 
 
+def parse_engine(value: str | None) -> str:
+    """The PDF engine asked for (the CLI's default when none), or 422."""
+    if not value:
+        return DEFAULT_ENGINE
+    if value not in ENGINES:
+        raise Problem(422, "bad_engine", f"engine: expected one of {', '.join(ENGINES)}")
+    return value
+
+
 def check_not_binary(data: bytes, display: str) -> None:
     for magic, what in _NOT_CSV:
         if data.startswith(magic):
@@ -142,6 +152,7 @@ def accept_job(
     run_date: date,
     formats: tuple[str, ...],
     pdf_variant: str | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> JobStatus:
     """Save the files, match every header to a source, then queue the batch.
 
@@ -181,7 +192,7 @@ def accept_job(
             except InputFileError as exc:
                 raise _file_problem(exc) from None
             inputs.append((name, display))
-        spec = JobSpec(organisation, job_id, inputs, run_date, formats, pdf_variant)
+        spec = JobSpec(organisation, job_id, inputs, run_date, formats, pdf_variant, engine)
         return runner.submit(spec)
     except BaseException:
         store.delete(organisation, job_id)

@@ -35,6 +35,7 @@ from pexmail.catalog.load import Catalog
 from pexmail.errors import PexmailError
 from pexmail.log import LOGGER
 from pexmail.output.files import ensure_dir, write_atomic
+from pexmail.render.engine import DEFAULT_ENGINE
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 ACTIVE = (QUEUED, RUNNING)
@@ -64,6 +65,7 @@ class JobSpec:
     run_date: date
     formats: tuple[str, ...]
     pdf_variant: str | None = None
+    engine: str = DEFAULT_ENGINE
 
 
 @dataclass
@@ -306,6 +308,7 @@ class EmbeddedRunner:
             run_date=spec.run_date,
             formats=spec.formats,
             pdf_variant=spec.pdf_variant,
+            engine=spec.engine,
             ledger=self.store.ledger_path(spec.organisation),
             displays=tuple(display for _, display in spec.inputs),
         )

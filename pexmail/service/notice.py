@@ -29,10 +29,11 @@ from pexmail.notices import (
     render_notice,
     resolve_place,
 )
+from pexmail.render.engine import DEFAULT_ENGINE
 from pexmail.render.letter import LetterRenderer, Refused, StaleContacts
 from pexmail.service import auth
 from pexmail.service.config import Organisation
-from pexmail.service.intake import Problem, parse_date
+from pexmail.service.intake import Problem, parse_date, parse_engine
 from pexmail.service.pages import LoginRequired, render
 from pexmail.textfold import fold
 
@@ -80,6 +81,7 @@ def make_notice(
     on: date,
     fmt: str,
     allow_stale: bool = False,
+    engine: str = DEFAULT_ENGINE,
 ) -> Response:
     try:
         notice = render_notice(
@@ -90,6 +92,7 @@ def make_notice(
             on=on,
             fmt=fmt,
             allow_stale=allow_stale,
+            engine=engine,
         )
     except PexmailError as exc:
         raise _problem(exc) from None
@@ -127,6 +130,9 @@ def get_notice(
     allow_stale: Annotated[
         bool, Query(description="Print contacts past their maximum age (token required).")
     ] = False,
+    engine: Annotated[
+        str | None, Query(description="PDF engine: weasyprint (default) or typst.")
+    ] = None,
 ) -> Response:
     """The notice to annex to an act, with the contacts serving the place (PDF or DOCX).
 
@@ -136,7 +142,14 @@ def get_notice(
     if allow_stale and org is None:
         raise Problem(401, "token_required", "allow_stale needs an organisation's token")
     return make_notice(
-        request.app.state.catalog, act, postcode, commune, parse_date(on), format, allow_stale
+        request.app.state.catalog,
+        act,
+        postcode,
+        commune,
+        parse_date(on),
+        format,
+        allow_stale,
+        parse_engine(engine),
     )
 
 
