@@ -40,23 +40,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DATE = date(2026, 11, 23)
-EXPLOC_HEADER = [
-    "N° dossier EXPLOC",
-    "Civilité",
-    "Nom",
-    "Prénom",
-    "Adresse",
-    "Complément d'adresse",
-    "Code postal",
-    "Commune",
-    "Type de bailleur",
-    "Bailleur",
-    "Montant de la dette",
-    "Loyer mensuel",
-    "Date de l'acte",
-    "Date du bail",
-    "Allocataire CAF",
-]
 
 
 def _samples_module() -> Any:
@@ -109,7 +92,7 @@ def write_households(path: Path, households: int, seed: int = 20261123) -> None:
 
     with path.open("w", encoding="cp1252", newline="") as stream:
         writer = csv.writer(stream, delimiter=";", lineterminator="\r\n")
-        writer.writerow(EXPLOC_HEADER)
+        writer.writerow(samples.EXPLOC_HEADER)
         writer.writerows(rows)
 
 

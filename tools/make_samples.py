@@ -82,6 +82,25 @@ FAMILY = [
     "KEITA",
     "DUBOIS",
 ]
+# The DRIHL's EXPLOC export (bench/run.py writes the same columns).
+EXPLOC_HEADER = [
+    "N° dossier EXPLOC",
+    "Civilité",
+    "Nom",
+    "Prénom",
+    "Adresse",
+    "Complément d'adresse",
+    "Code postal",
+    "Commune",
+    "Type de bailleur",
+    "Bailleur",
+    "Montant de la dette",
+    "Loyer mensuel",
+    "Date de l'acte",
+    "Date du bail",
+    "Allocataire CAF",
+]
+
 PARIS_STREETS = [
     ("bd de Belleville", "75020", "Paris"),
     ("rue des Pyrénées", "75020", "Paris"),
@@ -298,23 +317,7 @@ def main() -> None:
     ]
     write(
         "drihl-exploc-cdp-2026-11.csv",
-        [
-            "N° dossier EXPLOC",
-            "Civilité",
-            "Nom",
-            "Prénom",
-            "Adresse",
-            "Complément d'adresse",
-            "Code postal",
-            "Commune",
-            "Type de bailleur",
-            "Bailleur",
-            "Montant de la dette",
-            "Loyer mensuel",
-            "Date de l'acte",
-            "Date du bail",
-            "Allocataire CAF",
-        ],
+        EXPLOC_HEADER,
         exploc_rows,
         delimiter=";",
         encoding="cp1252",

@@ -88,7 +88,7 @@ def numbers_read(config: Falc) -> frozenset[str]:
     return frozenset(run for phrase in phrases for run in _DIGITS.findall(phrase))
 
 
-def text_shape(prepared: PreparedLetter, keep: frozenset[str] = frozenset()) -> tuple[Any, ...]:
+def text_shape(prepared: PreparedLetter, keep: frozenset[str]) -> tuple[Any, ...]:
     """The letter, its version and its prose with numbers reduced to their shape (but
     those in ``keep``): with the data words the rules ask about, all a text check reads."""
     texts = prose(prepared.parts.subject, prepared.parts.blocks)

@@ -195,23 +195,25 @@ def _open_docx(data: bytes) -> tuple[list[Any], Any]:
     where Word and pexmail put them, else let python-docx open the package."""
     from docx import Document
     from docx.oxml import parse_xml
-    from docx.styles.styles import Styles
     from docx.text.paragraph import Paragraph
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
         if {"word/document.xml", "word/styles.xml"} <= names and _main_part(archive):
             document = parse_xml(archive.read("word/document.xml"))
-            styles = _styles(archive.read("word/styles.xml"), parse_xml, Styles)
+            styles = _styles(archive.read("word/styles.xml"))
             return [Paragraph(p, None) for p in document.body.p_lst], styles.get_by_id
     package = Document(io.BytesIO(data))
     return list(package.paragraphs), package.part.get_style
 
 
 @functools.lru_cache(maxsize=16)
-def _styles(xml: bytes, parse_xml: Any, styles_class: Any) -> Any:
+def _styles(xml: bytes) -> Any:
     """A styles part, parsed once: the letters of one layout share it byte for byte."""
-    return styles_class(parse_xml(xml))
+    from docx.oxml import parse_xml
+    from docx.styles.styles import Styles
+
+    return Styles(parse_xml(xml))
 
 
 def _main_part(archive: zipfile.ZipFile) -> bool:
