@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pexmail.render import body as body_module
 from pexmail.render.body import BodyError, _Builder, parse_body
@@ -29,6 +31,7 @@ def test_every_catalogue_body_parses_the_same_both_ways(catalog):
         for territory in letter_territories(catalog, letter):
             html = str(prepare_sample(renderer, letter, territory).parts.body)
             assert body_module._tokenize(_Builder(), html)  # the quick path is the one used
+            assert body_module._top_level_blocks(html)  # and each top-level block is memoised
             assert parse_body(html) == slow(html), (letter.id, territory)
             bodies += 1
     assert bodies > 5
@@ -46,6 +49,9 @@ CASES = [
     "<p>a stray < sign</p>",
     "<p class=key>unquoted attribute</p>",
     "texte nu\n\n<p>puis</p>",
+    "<strong>gras</strong> nu <p>puis</p>",
+    "<p>a</p><br><p>b</p>",
+    "<p>a</p> <!-- c --> <p>a</p>\n<p>a</p>",
 ]
 
 
@@ -62,6 +68,9 @@ ERRORS = [
     "<p>open",
     "<img src='http://example.org/x.png' alt='x'>",
     "<li>orphan</li>",
+    "<p>a</p>\n<p>b</div>",
+    "<p>a</p>\n<div><p>x</div></p>",
+    "<p>a</p>\n<p>b</p></p>",
 ]
 
 
@@ -72,3 +81,54 @@ def test_same_errors_with_the_same_line(html):
     with pytest.raises(BodyError) as reference:
         slow(html)
     assert str(quick.value) == str(reference.value)
+
+
+FRAGMENTS = [
+    "<p>",
+    "</p>",
+    '<p class="key">',
+    "<h2>",
+    "</h2>",
+    '<div class="box">',
+    "</div>",
+    "<ul>",
+    "</ul>",
+    "<li>",
+    "</li>",
+    "<strong>",
+    "</strong>",
+    "<br>",
+    "<table>",
+    "</table>",
+    "<tr>",
+    "</tr>",
+    "<td>",
+    "</td>",
+    "<!-- c -->",
+    " ",
+    "\n",
+    "texte",
+    "Mme DUPONT",
+    "&amp;",
+    "a < b",
+    ">",
+    "<p class=key>",
+    "<!-- < -->",
+    "<br/>",
+    "<em>",
+    "</em>",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join))
+def test_any_body_parses_as_html_parser_parses_it_whole(html):
+    """Blocks parsed one by one (and memoised) give the whole parse's blocks, or its error."""
+    try:
+        expected = slow(html)
+    except BodyError as exc:
+        with pytest.raises(BodyError) as quick:
+            parse_body(html)
+        assert str(quick.value) == str(exc)
+    else:
+        assert parse_body(html) == expected

@@ -442,6 +442,33 @@ def test_typst_gives_the_same_bytes_for_the_same_letter(catalog, typst_renderer)
     assert first == again == fresh
 
 
+def test_typst_lays_out_each_household_afresh_from_its_own_data(catalog, typst_renderer, tmp_path):
+    """The data file is rewritten for each letter and Typst keeps layouts between compiles:
+    each letter must still carry its own household, and a warm engine must write the same
+    bytes as a fresh one."""
+    from dataclasses import replace
+
+    from pexmail.render.letter import LetterRenderer
+    from pexmail.render.preflight import sample_facts
+
+    letter = next(x for x in catalog.letters if x.id == "drihl-cdp-social")
+    base = sample_facts(catalog, letter, "paris")
+    names = ["Aubertin", "Boulanger", "Aubertin"]
+    outputs = []
+    for index, name in enumerate(names):
+        facts = replace(base, family_name=name, case_id=f"REF-{index}")
+        pdf = typst_renderer.render(typst_renderer.prepare(letter, facts)).outputs["pdf"][0]
+        path = tmp_path / f"{index}.pdf"
+        path.write_bytes(pdf)
+        text = pdf_text(path)
+        assert name.upper() in text.upper() and f"REF-{index}" in text
+        assert names[1 - index % 2].upper() not in text.upper()
+        outputs.append(pdf)
+    fresh = LetterRenderer(catalog, RUN_DATE, ("pdf",), engine="typst")
+    facts = replace(base, family_name=names[1], case_id="REF-1")
+    assert fresh.render(fresh.prepare(letter, facts)).outputs["pdf"][0] == outputs[1]
+
+
 def test_the_typst_root_holds_layouts_assets_and_qr_images_only(typst_renderer):
     root = typst_renderer.pdf.root
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())

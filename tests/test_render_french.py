@@ -1,7 +1,10 @@
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pexmail.render import french
 
@@ -53,3 +56,44 @@ def test_typography_leaves_tags_entities_and_urls_alone():
     fixed = french.typography_html(html)
     assert '<p class="a">' in fixed and "https://x.fr/a:b" in fixed and "&amp;" in fixed
     assert f"Objet{NB}:" in fixed and f"y{NB};" in fixed
+
+
+def _typography_per_text_chunk(html: str) -> str:
+    """The rule stated plainly: typography() on each text piece between tags and entities."""
+    parts = re.split(r"(<[^>]*>|&#?\w+;)", html)
+    return "".join(p if i % 2 else french.typography(p) for i, p in enumerate(parts))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "<p>",
+                "</p>",
+                '<a href="x:y ; z">',
+                "&amp;",
+                "&#160;",
+                "&nbsp",
+                " ",
+                "\t",
+                "\n",
+                ":",
+                ";",
+                "!",
+                "?",
+                "«",
+                "»",
+                "a",
+                "Objet",
+                "<",
+                ">",
+                "&",
+                "é",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_typography_html_equals_typography_on_each_text_piece(html):
+    assert french.typography_html(html) == _typography_per_text_chunk(html)

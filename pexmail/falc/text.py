@@ -135,14 +135,21 @@ def tokenize(text: str) -> list[Token]:
 
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences of one paragraph: a line break, or ``. ! ? …`` outside a token, ends one."""
+    return list(_sentences(text))
+
+
+# Letters of one type share most paragraphs: each is split once per process.
+@lru_cache(maxsize=8192)
+def _sentences(text: str) -> tuple[Sentence, ...]:
     tokens = tokenize(text)
-    spans = [(t.start, t.start + len(t.text)) for t in tokens]
+    starts = [t.start for t in tokens]
+    ends = [t.start + len(t.text) for t in tokens]  # tokens do not overlap: both ascending
     cuts: list[int] = []
     for match in SENTENCE_END.finditer(text):
         position = match.start()
-        if any(a <= position < b for a, b in spans):
+        inside = bisect.bisect_right(starts, position) - 1
+        if inside >= 0 and position < ends[inside]:
             continue  # a dot inside a URL, an amount, a date
-        ends = [t.start + len(t.text) for t in tokens]
         last = bisect.bisect_right(ends, position) - 1
         if (
             match.group().startswith(".")
@@ -164,7 +171,7 @@ def split_sentences(text: str) -> list[Sentence]:
             lead = len(raw) - len(raw.lstrip())
             sentences.append(Sentence(raw.strip(), chunk_tokens, start + lead))
         start = cut
-    return sentences
+    return tuple(sentences)
 
 
 @lru_cache(maxsize=65536)

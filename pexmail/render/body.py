@@ -21,6 +21,7 @@ span         ``class="nowrap"`` keeps words together
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from html import unescape
@@ -331,7 +332,74 @@ def _trim(runs: list[Inline]) -> list[Inline]:
 
 
 def parse_body(html: str) -> tuple[Block, ...]:
-    """Parse a rendered body; raise :class:`BodyError` on anything outside the subset."""
+    """Parse a rendered body; raise :class:`BodyError` on anything outside the subset.
+
+    Letters of one type share most of their paragraphs, and a top-level block parses
+    the same wherever it stands: each is parsed once per process (:func:`_parse_top_block`).
+    A body that does not split cleanly, or a block with an error, is parsed whole, so
+    that the error names its line in the body."""
+    segments = _top_level_blocks(html)
+    if segments is not None:
+        try:
+            return tuple(block for segment in segments for block in _parse_top_block(segment))
+        except BodyError:
+            pass
+    return _parse_whole(html)
+
+
+# Top-level elements that become blocks of their own (anything else is parsed whole).
+_TOP_BLOCKS = {"p", "h2", "h3", "ul", "ol", "div", "table"}
+_VOID = {"br", "img"}
+
+
+def _top_level_blocks(html: str) -> list[str] | None:
+    """The body's top-level elements, as source; None unless only whitespace and comments
+    lie between them and every ``<`` opens a tag or a comment the quick tokenizer knows."""
+    if "<" in _MARKUP.sub("", html):
+        return None
+    segments: list[str] = []
+    depth = start = position = 0
+    for match in _MARKUP.finditer(html):
+        if depth == 0:
+            gap = html[position : match.start()]
+            if gap and not gap.isspace():
+                return None
+        tag = match.group(2)
+        if tag is None:  # a comment
+            if depth == 0:
+                position = match.end()
+            continue
+        tag = tag.lower()
+        if match.group(4) or tag in _VOID:
+            if depth == 0:
+                return None
+            continue
+        if match.group(1):
+            depth -= 1
+            if depth == 0:
+                position = match.end()
+                segments.append(html[start:position])
+            elif depth < 0:
+                return None
+        else:
+            if depth == 0:
+                if tag not in _TOP_BLOCKS:
+                    return None
+                start = match.start()
+            depth += 1
+    tail = html[position:]
+    if depth or (tail and not tail.isspace()):
+        return None
+    return segments
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_top_block(html: str) -> tuple[Block, ...]:
+    # Blocks are frozen: one parsed block may be shared by many letters.
+    return _parse_whole(html)
+
+
+def _parse_whole(html: str) -> tuple[Block, ...]:
     builder = _Builder()
     if not _tokenize(builder, html):
         builder = _Builder()  # something the quick tokenizer does not know: the full parser
@@ -350,6 +418,7 @@ _TOKEN = re.compile(
     r"|[^<]+",
     re.S,
 )
+_MARKUP = re.compile(_TOKEN.pattern.removesuffix(r"|[^<]+"), re.S)
 _ATTRIBUTE = re.compile(r"\s+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'))?")
 
 

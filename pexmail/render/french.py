@@ -81,19 +81,16 @@ def typography(text: str) -> str:
     return _SPACE_AFTER.sub(r"\1" + NBSP, text)
 
 
-_TAG = re.compile(r"(<[^>]*>)")
+# One pass over the whole page (a letter is rendered for every household): a tag or
+# an entity is matched whole and kept, so only spaces in text are ever replaced.
+_HTML_TYPOGRAPHY = re.compile(r"<[^>]*>|&#?\w+;|[ \t]+(?=[:;!?»])|(?<=«)[ \t]+")
+
+
+def _keep_markup(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return text if text[0] in "<&" else NBSP
 
 
 def typography_html(html: str) -> str:
     """Apply :func:`typography` to the text between tags, never inside a tag or entity."""
-    parts = _TAG.split(html)
-    for index in range(0, len(parts), 2):  # even indexes are text, odd ones tags
-        chunk = parts[index]
-        if chunk.strip():
-            pieces = _ENTITY.split(chunk)
-            entities = _ENTITY.findall(chunk)
-            fixed = [typography(p) for p in pieces]
-            parts[index] = "".join(
-                piece + (entities[i] if i < len(entities) else "") for i, piece in enumerate(fixed)
-            )
-    return "".join(parts)
+    return _HTML_TYPOGRAPHY.sub(_keep_markup, html)
