@@ -208,3 +208,41 @@ def test_a_pooled_run_killed_halfway_completes_on_rerun(tmp_path, sample_run):
         assert db.execute("SELECT status, COUNT(*) FROM letters GROUP BY status").fetchall() == [
             ("issued", letters)
         ]
+
+
+def test_a_pooled_run_leaves_no_scratch_folder_behind(tmp_path):
+    """Each worker's Typst root (layouts, QR images, the letter being compiled) and
+    WeasyPrint's font folder are removed when the worker ends, though pool workers leave
+    through os._exit (which skips atexit, weakref.finalize and __del__)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    args = [
+        sys.executable,
+        "-m",
+        "pexmail",
+        "render",
+        *map(str, SAMPLES),
+        "--out",
+        str(tmp_path / "out"),
+        "--ledger",
+        str(tmp_path / "ledger.sqlite"),
+        "--date",
+        RUN_DATE.isoformat(),
+        "--format",
+        "pdf",
+        "--engine",
+        "typst",
+        "--workers",
+        "2",
+        "--allow-stale",
+    ]
+    done = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "out" / "letters").rglob("*.pdf"))
+    assert not list(scratch.iterdir())

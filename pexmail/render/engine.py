@@ -9,14 +9,32 @@ text, so a letter's wording is never kept twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from multiprocessing.util import Finalize
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from pexmail.catalog.load import Catalog
     from pexmail.render.qr import QrImage
     from pexmail.render.templates import LetterParts, Templates
+
+
+def remove_when_done(owner: object, folder: Callable[[], Path | str | None]) -> Finalize:
+    """Remove an engine's scratch folder when ``owner`` is collected, closed (call the
+    returned finalizer) or its process ends. Pool workers leave through ``os._exit``, which
+    skips ``atexit``, ``weakref.finalize`` and ``__del__``; multiprocessing's finalizers
+    still run there. ``folder`` must not hold ``owner``, or it would never be collected."""
+    return Finalize(owner, _remove_folder, args=(folder,), exitpriority=0)
+
+
+def _remove_folder(folder: Callable[[], Path | str | None]) -> None:
+    path = folder()
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
 
 ENGINES = ("weasyprint", "typst")
 # One default for every command. The integrator sets it from the benchmark.

@@ -16,7 +16,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from pexmail.catalog.load import Catalog
 from pexmail.errors import RenderError
-from pexmail.render.engine import PDF_VARIANTS, RenderedPdf, check_variant
+from pexmail.render.engine import PDF_VARIANTS, RenderedPdf, check_variant, remove_when_done
 from pexmail.render.fetcher import AllowListFetcher, ForbiddenResource
 from pexmail.render.fonts import FONT_DIR, font_face_css
 from pexmail.render.qr import QrImage
@@ -38,7 +38,10 @@ class WeasyPrintEngine:
         self.catalog = catalog
         self.templates = templates
         self.variant = check_variant(self.name, variant)
-        self.font_config = FontConfiguration()
+        self.font_config = config = FontConfiguration()
+        # WeasyPrint removes the folder of its @font-face files in __del__, never run in a
+        # pool worker: remove it when this engine is done.
+        remove_when_done(self, lambda: getattr(config, "_folder", None))
         self.fetcher = AllowListFetcher(
             [catalog.template_root, FONT_DIR], {key: image.png for key, image in qr_images.items()}
         )

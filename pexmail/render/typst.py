@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
-import weakref
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -54,7 +52,7 @@ from pexmail.render.body import (
     Run,
     Table,
 )
-from pexmail.render.engine import RenderedPdf, check_variant
+from pexmail.render.engine import RenderedPdf, check_variant, remove_when_done
 from pexmail.render.fonts import FONT_DIR
 from pexmail.render.qr import QR_SCHEME, QrImage
 from pexmail.render.templates import LetterParts
@@ -130,7 +128,8 @@ class TypstEngine:
         self.variant = variant
         self.standards = check_variant(self.name, variant)
         self.root = Path(tempfile.mkdtemp(prefix="pexmail-typst-"))
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self.root, ignore_errors=True)
+        root = self.root
+        self._finalizer = remove_when_done(self, lambda: root)
         self.layouts = self._copy_sources(catalog.template_root)
         self.qr_paths: dict[str, str] = {}
         (self.root / "qr").mkdir()
