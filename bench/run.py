@@ -99,9 +99,14 @@ def write_households(path: Path, households: int, seed: int = 20261123) -> None:
 class TreeMemory:
     """Samples the memory of a process and its descendants: ``ru_maxrss`` only gives the
     largest single process. RSS counts the pages forked workers share with the parent
-    once per process; PSS (proportional set size) shares them out, so it adds up."""
+    once per process; PSS (proportional set size) shares them out, so it adds up.
 
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
+    A sample costs about 16 ms of CPU (the kernel walks each process's page tables for
+    smaps_rollup): five a second took 4% of a 2-core machine from the run measured, once a
+    second takes under 1%. Memory is flat once the workers run, and the largest process's
+    peak comes from ``ru_maxrss``, exact."""
+
+    def __init__(self, pid: int, interval: float = 1.0) -> None:
         self.pid = pid
         self.interval = interval
         self.peak = 0  # RSS, summed
