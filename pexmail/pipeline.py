@@ -68,6 +68,7 @@ from pexmail.output.manifest import (
 from pexmail.output.printfile import INDEX_COLUMNS, PrintFiles
 from pexmail.render.engine import DEFAULT_ENGINE
 from pexmail.render.letter import FORMATS
+from pexmail.render.typst import compiled_in_this_process as typst_compiled_here
 from pexmail.worker import (
     CRASHED,
     CarriedLetter,
@@ -611,9 +612,11 @@ class _Batch:
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        methods = multiprocessing.get_all_start_methods()
-        # fork: workers inherit the loaded catalogue and start in milliseconds.
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        # fork: workers inherit the loaded catalogue and start in milliseconds. Not once
+        # Typst has compiled here (the service, a test process): its layout threads are not
+        # copied by a fork, and a forked worker would wait for them forever.
+        fork = "fork" in multiprocessing.get_all_start_methods() and not typst_compiled_here()
+        context = multiprocessing.get_context("fork" if fork else "spawn")
         worker_module._INHERITED = (self.catalog, self.settings)
         return ProcessPoolExecutor(
             max_workers=self.workers,

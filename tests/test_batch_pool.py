@@ -246,3 +246,50 @@ def test_a_pooled_run_leaves_no_scratch_folder_behind(tmp_path):
     assert done.returncode == 0, done.stderr
     assert list((tmp_path / "out" / "letters").rglob("*.pdf"))
     assert not list(scratch.iterdir())
+
+
+def test_a_process_that_has_run_typst_still_gets_a_working_pool(tmp_path):
+    """Typst's layout threads do not survive a fork: a process that has compiled (the
+    service, after a preview) starts its workers fresh instead of forking a worker that
+    would wait forever. Run in a subprocess, so that a hang fails on the timeout."""
+    render_args = [
+        "render",
+        *map(str, SAMPLES),
+        "--out",
+        str(tmp_path / "out"),
+        "--ledger",
+        str(tmp_path / "ledger.sqlite"),
+        "--date",
+        RUN_DATE.isoformat(),
+        "--format",
+        "pdf",
+        "--engine",
+        "typst",
+        "--workers",
+        "2",
+        "--allow-stale",
+    ]
+    script = f"""
+import sys
+from datetime import date
+from pathlib import Path
+
+from pexmail.catalog.load import load_catalog
+from pexmail.cli import main
+from pexmail.render.letter import LetterRenderer
+from pexmail.render.preflight import sample_facts
+
+catalog = load_catalog(Path({str(ROOT / "catalog.yaml")!r}))
+renderer = LetterRenderer(catalog, date.fromisoformat({RUN_DATE.isoformat()!r}), ("pdf",), engine="typst")
+letter = next(x for x in catalog.letters if x.id == "drihl-cdp-social")
+renderer.render(renderer.prepare(letter, sample_facts(catalog, letter, "paris")))
+sys.argv = ["pexmail", *{render_args!r}]
+main()
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["workers"] == 2
+    assert summary["documents"]["total"] > 0

@@ -166,3 +166,62 @@ def test_docx_layout_read_from_two_parts_is_what_the_whole_package_gives(catalog
     monkeypatch.setattr(layout, "_main_part", lambda archive: False)
     assert [layout.from_docx(data) for data in documents] == fast
     assert all(facts.runs for facts, _texts in fast)
+
+
+def test_typst_layout_checks_from_the_pdf_count_what_checking_every_pdf_counts(catalog, renderer):
+    """Typst gives no boxes to read: the gate reads the PDF, once per style shape. On letters
+    of every type and territory with varied households, the findings equal reading each PDF."""
+    from pexmail.falc.layout import from_pdf
+    from pexmail.falc.rules import check_layout
+
+    gate = FalcGate(catalog)
+    expected: Counter[tuple[str, str]] = Counter()
+    rendered_count = 0
+    reads = 0
+    real_from_pdf = gate_module.layout_facts.from_pdf
+
+    def counting(data):
+        nonlocal reads
+        reads += 1
+        return real_from_pdf(data)
+
+    gate_module.layout_facts.from_pdf = counting
+    try:
+        for prepared in prepared_letters(catalog, renderer, per_territory=3):
+            rendered = renderer.render(prepared)
+            assert rendered.layout is None  # Typst: no laid-out boxes
+            findings = check_layout(from_pdf(rendered.outputs["pdf"][0]), catalog.document.falc)
+            expected.update((f.rule, f.level) for f in findings)
+            before = Counter(gate.by_rule)
+            with contextlib.suppress(Refused):
+                gate.check_layout(rendered)
+            assert sum((Counter(gate.by_rule) - before).values()) == len(findings)
+            rendered_count += 1
+    finally:
+        gate_module.layout_facts.from_pdf = real_from_pdf
+    assert rendered_count > 50
+    assert sum(gate.by_rule.values()) == sum(expected.values())
+    assert Counter({r: n for (r, _), n in expected.items()}) <= gate.by_rule
+    assert reads < rendered_count / 2  # most letters share a style shape
+
+
+def test_a_typst_layout_in_small_type_is_refused_by_the_gate(catalog_copy):
+    """The check reads what Typst printed: a layout that sets the body in 12 pt is caught.
+    (Italics cannot happen: the bundled fonts have no italic face and Typst does not slant
+    the upright one.)"""
+    from pexmail.catalog.load import load_catalog
+
+    asset = catalog_copy.parent / "templates" / "assets" / "letter.typ"
+    text = asset.read_text(encoding="utf-8")
+    marker = 'set text(font: fonts, size: 14pt, lang: "fr"'
+    assert marker in text
+    asset.write_text(text.replace(marker, marker.replace("14pt", "12pt")), encoding="utf-8")
+    catalog = load_catalog(catalog_copy)
+    renderer = LetterRenderer(catalog, RUN_DATE, ("pdf",), allow_stale=True, engine="typst")
+    gate = FalcGate(catalog)
+    letter = next(x for x in catalog.letters if x.id == "drihl-cdp-social")
+    assert letter.falc == "strict"
+    rendered = renderer.render(renderer.prepare(letter, sample_facts(catalog, letter, "paris")))
+    with pytest.raises(Refused) as refusal:
+        gate.check_layout(rendered)
+    assert "font-size" in refusal.value.reason

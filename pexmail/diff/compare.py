@@ -316,7 +316,10 @@ class _Renderers:
 
     def renderer(self, side: str) -> LetterRenderer:
         if side not in self._renderers:
-            self._renderers[side] = LetterRenderer(self.catalogs[side], self.run_date, ("pdf",))
+            # The reference engine: the diff reads the page's HTML and draws its pages.
+            self._renderers[side] = LetterRenderer(
+                self.catalogs[side], self.run_date, ("pdf",), engine="weasyprint"
+            )
         return self._renderers[side]
 
     def assets(self, side: str) -> str:

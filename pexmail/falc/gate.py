@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pexmail.catalog.load import Catalog
@@ -20,6 +20,7 @@ from pexmail.falc import layout as layout_facts
 from pexmail.falc.readability import Scores
 from pexmail.falc.rules import Finding, check_layout, check_text
 from pexmail.falc.text import LetterText, fold, from_paragraphs, prose
+from pexmail.render.body import Block, Box, ListBlock, Paragraph, Run, Table
 from pexmail.render.letter import PreparedLetter, Refused, RenderedLetter
 
 REFUSED = "falc_refused"
@@ -104,6 +105,70 @@ def text_shape(prepared: PreparedLetter, keep: frozenset[str]) -> tuple[Any, ...
     return (letter.id, letter.version, letter.falc, shaped)
 
 
+def style_shape(blocks: tuple[Block, ...]) -> tuple[Any, ...]:
+    """The body's blocks without their words: kinds, styles, classes, each run's format."""
+    shape: list[Any] = []
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            runs = tuple(
+                (run.bold, run.italic, run.nowrap) if isinstance(run, Run) else "br"
+                for run in block.runs
+            )
+            shape.append(("p", block.style, block.css, runs))
+        elif isinstance(block, ListBlock):
+            shape.append(("list", block.ordered, tuple(style_shape(i) for i in block.items)))
+        elif isinstance(block, Table):
+            rows = tuple(
+                tuple((c.header, style_shape(c.blocks)) for c in row) for row in block.rows
+            )
+            shape.append(("table", block.css, rows))
+        elif isinstance(block, Box):
+            shape.append(("box", block.css, style_shape(block.blocks)))
+        else:
+            shape.append(("image", block.src))
+    return tuple(shape)
+
+
+def printed_lengths(prepared: PreparedLetter) -> tuple[int, ...]:
+    """Characters of each run of the body, then of each part of the head (address block,
+    reference, place and date, subject, sender), in order: letters of one style shape have
+    the same runs. A phone line counts its label too."""
+    lengths: list[int] = []
+
+    def walk(blocks: tuple[Block, ...]) -> None:
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                lengths.extend(len(r.text) for r in block.runs if isinstance(r, Run))
+            elif isinstance(block, ListBlock):
+                for item in block.items:
+                    walk(item)
+            elif isinstance(block, Table):
+                for row in block.rows:
+                    for cell in row:
+                        walk(cell.blocks)
+            elif isinstance(block, Box):
+                walk(block.blocks)
+
+    walk(prepared.parts.blocks)
+    context = prepared.context
+    sender = context.get("sender", {})
+    head = [
+        sum(len(str(line)) for line in context.get("address_lines", ())),
+        len(str(context.get("reference", ""))),
+        len(str(context.get("place_date", ""))),
+        len(prepared.parts.subject),
+        *(len(str(sender.get(k, ""))) for k in ("authority", "name", "unit", "address")),
+        sum(len(str(phone.get("number", ""))) + 12 for phone in sender.get("phones", ())),
+    ]
+    lengths += head
+    return tuple(lengths)
+
+
+# Text extraction strips each piece of text it weighs: letters of one style shape may differ
+# by a few characters more than their data does.
+_EXTRACTION_SLACK = 40
+
+
 @dataclass(frozen=True, slots=True)
 class _Verdict:
     """What the gate keeps of a text check: no excerpt, so nothing of one household's
@@ -147,6 +212,9 @@ class FalcGate:
             tuple[Any, ...], tuple[frozenset[str], dict[frozenset[str], _Verdict]]
         ] = {}
         self._keep = numbers_read(self.config)
+        # style shape → (body-size margin, printed lengths, findings) of its last full check
+        self._layouts: dict[tuple[Any, ...], tuple[float, tuple[int, ...], tuple[Finding, ...]]]
+        self._layouts = {}
         self.enabled = enabled
         self.checked = 0
         self.refused = 0
@@ -197,20 +265,47 @@ class FalcGate:
         """Raise :class:`Refused` when a strict letter's layout has errors."""
         if not self.enabled:
             return
-        # Both engines print the same text through their own layout: check each one.
-        sources = [rendered.layout] if rendered.layout is not None else []
-        if "docx" in rendered.outputs:
-            sources.append(layout_facts.from_docx(rendered.outputs["docx"][0])[0])
-        if not sources:
-            return
         letter = rendered.prepared.letter
         check = LetterCheck(letter.id, letter.falc)
-        for facts in sources:
+        # Every format prints the same text through its own layout: check each one.
+        if rendered.layout is not None:  # WeasyPrint's laid-out boxes
+            check.findings.extend(check_layout(rendered.layout, self.config))
+        elif "pdf" in rendered.outputs:  # a PDF engine without boxes to read (Typst)
+            check.findings.extend(self._pdf_layout(rendered))
+        if "docx" in rendered.outputs:
+            facts = layout_facts.from_docx(rendered.outputs["docx"][0])[0]
             check.findings.extend(check_layout(facts, self.config))
         self._count(check.findings)
         if check.refused:
             self.refused += 1
             raise Refused(REFUSED, refusal_reason(check, "layout"))
+
+    def _pdf_layout(self, rendered: RenderedLetter) -> Sequence[Finding]:
+        """Layout findings read from the PDF itself (:func:`layout.from_pdf`), once per
+        style shape.
+
+        A run's size and font follow from its style (the layout, the block it is in, bold
+        or italic), never from the words in it: letters of one style shape get the same
+        facts, but for one inference, the body size (the size most characters are set in).
+        Data changes each size's character count by at most the characters it changes, so
+        a verdict is reused only while that cannot overturn the body size."""
+        prepared = rendered.prepared
+        key = (prepared.letter.id, prepared.letter.version, prepared.layout)
+        key += (style_shape(prepared.parts.blocks),)
+        counts = printed_lengths(prepared)
+        entry = self._layouts.get(key)
+        if entry is not None and len(entry[1]) == len(counts):
+            margin, seen, findings = entry
+            changed = sum(abs(a - b) for a, b in zip(counts, seen, strict=True))
+            if margin > 2 * changed + _EXTRACTION_SLACK:
+                return findings
+        facts = layout_facts.from_pdf(rendered.outputs["pdf"][0])
+        # Kept without excerpts: nothing of one household may reach another's summary.
+        findings = tuple(replace(f, excerpt="") for f in check_layout(facts, self.config))
+        if len(self._layouts) >= self.MEMO_SIZE:
+            del self._layouts[next(iter(self._layouts))]  # the oldest
+        self._layouts[key] = (facts.body_size_margin or 0.0, counts, findings)
+        return findings
 
     def take_counts(self) -> tuple[int, int, dict[str, int], dict[str, int]]:
         """What was counted since the last call, and start again (a worker's share of a batch)."""

@@ -62,6 +62,9 @@ class LayoutFacts:
     runs: list[StyledRun] = field(default_factory=list)
     images: list[Rect] = field(default_factory=list)
     source: str = ""
+    # From a PDF: characters set at the body size less those at the next most common size
+    # (how far the body-size inference is from changing its mind).
+    body_size_margin: float | None = None
 
 
 def from_weasyprint(document: Any) -> LayoutFacts:
@@ -171,7 +174,9 @@ def from_pdf(data: bytes) -> LayoutFacts:
         weights[size] += len(text.strip())
     if not weights:
         return facts
-    body_size = weights.most_common(1)[0][0]
+    ranked = weights.most_common(2)
+    body_size = ranked[0][0]
+    facts.body_size_margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0)
     for text, size, name in raw:
         if size < body_size - 0.1:
             continue  # letterhead, address block, footer

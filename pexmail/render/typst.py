@@ -89,6 +89,16 @@ _FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_COMPILED_HERE = False
+
+
+def compiled_in_this_process() -> bool:
+    """Whether Typst has compiled in this process. Typst lays out with a pool of threads
+    that a fork does not copy: a forked child then waits for them forever, so a process
+    that has compiled must start its workers fresh (see the batch pool)."""
+    return _COMPILED_HERE
+
+
 def check_typst_source(text: str, name: str) -> None:
     """Refuse a layout that could load a package or evaluate data; names file and line."""
     for number, line in enumerate(text.splitlines(), start=1):
@@ -223,6 +233,8 @@ class TypstEngine:
             options["pdf_standards"] = self.standards
         data_file = self.root / DATA_FILE
         data_file.write_text(payload, encoding="utf-8")
+        global _COMPILED_HERE
+        _COMPILED_HERE = True
         try:
             data = self.compiler.compile(
                 input=source,
