@@ -107,6 +107,15 @@ def letters_in(out: Path, fmt: str = "docx") -> int:
     )
 
 
+def fork_workers(monkeypatch) -> None:
+    """Workers that inherit this test's patches: forked, although this test process may have
+    compiled with Typst (then the pool spawns fresh workers). Safe here: the runs that use it
+    write DOCX only, so no forked worker compiles."""
+    from pexmail.render import typst as typst_module
+
+    monkeypatch.setattr(typst_module, "_COMPILED_HERE", False)
+
+
 def _one_case(out_csv: Path) -> str:
     return read_csv(out_csv)[0]["case_ids"].split()[0]
 
@@ -116,6 +125,7 @@ def test_a_worker_crash_refuses_that_household_and_loses_nothing(
 ):
     victim = _one_case(sample_run / "manifest.csv")
     # The workers are forked after the patch: they inherit it.
+    fork_workers(monkeypatch)
     monkeypatch.setattr(LetterRenderer, "render", _fail_for(victim, "crash"))
     out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
     result = render(
@@ -142,6 +152,7 @@ def test_a_worker_crash_refuses_that_household_and_loses_nothing(
 
 def test_a_job_that_raises_refuses_that_household_only(cli, tmp_path, monkeypatch, sample_run):
     victim = _one_case(sample_run / "manifest.csv")
+    fork_workers(monkeypatch)
     monkeypatch.setattr(LetterRenderer, "render", _fail_for(victim, "raise"))
     out = tmp_path / "out"
     render(cli, out, "--format", "docx", "--workers", "2", "--chunk-size", "5")

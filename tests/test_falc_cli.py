@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT, RUN_DATE
 
 HEADER = (
@@ -127,15 +129,23 @@ def test_no_falc_gate_issues_it_and_is_recorded(cli, tmp_path):
     assert "FALC gate: OFF" in result.output
 
 
-def test_the_gate_refuses_a_10pt_font_from_a_modified_stylesheet(cli, tmp_path, catalog_copy):
-    css = catalog_copy.parent / "templates/assets/letter.css"
-    css.write_text(
-        css.read_text(encoding="utf-8").replace("font-size: 14pt;", "font-size: 10pt;", 1),
-        encoding="utf-8",
-    )
+@pytest.mark.parametrize(
+    ("engine", "layout", "before", "after"),
+    [
+        ("weasyprint", "letter.css", "font-size: 14pt;", "font-size: 10pt;"),
+        ("typst", "letter.typ", "size: 14pt,", "size: 10pt,"),
+    ],
+)
+def test_the_gate_refuses_a_10pt_font_from_a_modified_layout(
+    cli, tmp_path, catalog_copy, engine, layout, before, after
+):
+    path = catalog_copy.parent / "templates/assets" / layout
+    text = path.read_text(encoding="utf-8")
+    assert before in text
+    path.write_text(text.replace(before, after, 1), encoding="utf-8")
     csv_path = write_cases(tmp_path / "cases.csv", ["Paris Habitat"])
     out = tmp_path / "out"
-    result = render(cli, csv_path, out, catalog=catalog_copy)
+    result = render(cli, csv_path, out, "--engine", engine, catalog=catalog_copy)
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["suppressions"]["by_code"] == {"falc_refused": 1}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -164,6 +164,14 @@ def printed_lengths(prepared: PreparedLetter) -> tuple[int, ...]:
     return tuple(lengths)
 
 
+def _pdf_facts(data: bytes) -> layout_facts.LayoutFacts:
+    return layout_facts.from_pdf(data)
+
+
+def _docx_facts(data: bytes) -> layout_facts.LayoutFacts:
+    return layout_facts.from_docx(data)[0]
+
+
 # Text extraction strips each piece of text it weighs: letters of one style shape may differ
 # by a few characters more than their data does.
 _EXTRACTION_SLACK = 40
@@ -268,21 +276,25 @@ class FalcGate:
         letter = rendered.prepared.letter
         check = LetterCheck(letter.id, letter.falc)
         # Every format prints the same text through its own layout: check each one.
+        outputs = rendered.outputs
         if rendered.layout is not None:  # WeasyPrint's laid-out boxes
             check.findings.extend(check_layout(rendered.layout, self.config))
-        elif "pdf" in rendered.outputs:  # a PDF engine without boxes to read (Typst)
-            check.findings.extend(self._pdf_layout(rendered))
-        if "docx" in rendered.outputs:
-            facts = layout_facts.from_docx(rendered.outputs["docx"][0])[0]
-            check.findings.extend(check_layout(facts, self.config))
+        elif "pdf" in outputs:  # a PDF engine without boxes to read (Typst)
+            pdf = outputs["pdf"][0]
+            check.findings.extend(self._layout_once(rendered, "pdf", lambda: _pdf_facts(pdf)))
+        if "docx" in outputs:
+            docx = outputs["docx"][0]
+            check.findings.extend(self._layout_once(rendered, "docx", lambda: _docx_facts(docx)))
         self._count(check.findings)
         if check.refused:
             self.refused += 1
             raise Refused(REFUSED, refusal_reason(check, "layout"))
 
-    def _pdf_layout(self, rendered: RenderedLetter) -> Sequence[Finding]:
-        """Layout findings read from the PDF itself (:func:`layout.from_pdf`), once per
-        style shape.
+    def _layout_once(
+        self, rendered: RenderedLetter, kind: str, read: Callable[[], layout_facts.LayoutFacts]
+    ) -> Sequence[Finding]:
+        """Layout findings read from the file itself (a Typst PDF's fonts and sizes, a DOCX's
+        styles), once per style shape.
 
         A run's size and font follow from its style (the layout, the block it is in, bold
         or italic), never from the words in it: letters of one style shape get the same
@@ -290,7 +302,7 @@ class FalcGate:
         Data changes each size's character count by at most the characters it changes, so
         a verdict is reused only while that cannot overturn the body size."""
         prepared = rendered.prepared
-        key = (prepared.letter.id, prepared.letter.version, prepared.layout)
+        key = (kind, prepared.letter.id, prepared.letter.version, prepared.layout)
         key += (style_shape(prepared.parts.blocks),)
         counts = printed_lengths(prepared)
         entry = self._layouts.get(key)
@@ -299,7 +311,7 @@ class FalcGate:
             changed = sum(abs(a - b) for a, b in zip(counts, seen, strict=True))
             if margin > 2 * changed + _EXTRACTION_SLACK:
                 return findings
-        facts = layout_facts.from_pdf(rendered.outputs["pdf"][0])
+        facts = read()
         # Kept without excerpts: nothing of one household may reach another's summary.
         findings = tuple(replace(f, excerpt="") for f in check_layout(facts, self.config))
         if len(self._layouts) >= self.MEMO_SIZE:

@@ -306,7 +306,10 @@ def from_docx(data: bytes) -> tuple[LayoutFacts, list[str]]:
     for _, runs in paragraphs:
         for run in runs:
             weights[run.font_size] += len(run.text.strip())
-    body_size = weights.most_common(1)[0][0] if weights else 14.0
+    ranked = weights.most_common(2)
+    body_size = ranked[0][0] if ranked else 14.0
+    if ranked:
+        facts.body_size_margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0)
     texts: list[str] = []
     for text, runs in paragraphs:
         # the letterhead, address block and reference are set smaller than the letter's text
