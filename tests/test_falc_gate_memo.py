@@ -183,7 +183,7 @@ def test_layout_checks_read_once_per_style_shape_count_what_reading_every_file_c
     gate = FalcGate(catalog)
     expected: Counter[str] = Counter()
     letters = reads = 0
-    name = "from_pdf" if kind == "pdf" else "from_docx"
+    name = "styles_from_pdf" if kind == "pdf" else "from_docx"
     real = getattr(gate_module.layout_facts, name)
 
     def counting(data):

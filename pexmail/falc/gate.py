@@ -165,7 +165,7 @@ def printed_lengths(prepared: PreparedLetter) -> tuple[int, ...]:
 
 
 def _pdf_facts(data: bytes) -> layout_facts.LayoutFacts:
-    return layout_facts.from_pdf(data)
+    return layout_facts.styles_from_pdf(data)
 
 
 def _docx_facts(data: bytes) -> layout_facts.LayoutFacts:

@@ -192,6 +192,61 @@ def from_pdf(data: bytes) -> LayoutFacts:
     return facts
 
 
+def styles_from_pdf(data: bytes) -> LayoutFacts:
+    """What :func:`from_pdf` reads, from the content streams with qpdf and without decoding
+    any text: each run's size, its font's name and its glyph count (the runs' text is left
+    empty). About ten times faster; for the gate, which keeps no excerpt. Sizes are scaled as
+    from_pdf scales them (the text matrix and the transformation's vertical scale)."""
+    import pikepdf
+
+    facts = LayoutFacts(source="pdf")
+    raw: list[tuple[int, float, str]] = []
+    with pikepdf.Pdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            resources = page.obj.get("/Resources")
+            fonts = resources.get("/Font") if resources is not None else None
+            stack: list[float] = []
+            ctm = text_matrix = 1.0
+            size, name, two_bytes = 0.0, "", False
+            for operands, operator in pikepdf.parse_content_stream(page, "q Q cm BT Tm Tf Tj TJ"):
+                op = str(operator)
+                if op == "q":
+                    stack.append(ctm)
+                elif op == "Q":
+                    ctm = stack.pop() if stack else 1.0
+                elif op == "cm":
+                    ctm *= float(operands[3])
+                elif op == "BT":
+                    text_matrix = 1.0
+                elif op == "Tm":
+                    text_matrix = float(operands[3])
+                elif op == "Tf":
+                    font = fonts.get(str(operands[0])) if fonts is not None else None
+                    name = str(font.get("/BaseFont", "")) if font is not None else ""
+                    two_bytes = font is not None and font.get("/Subtype") == "/Type0"
+                    size = float(operands[1])
+                else:  # Tj, TJ
+                    pieces = operands[0] if op == "TJ" else [operands[0]]
+                    length = sum(len(bytes(s)) for s in pieces if isinstance(s, pikepdf.String))
+                    glyphs = length // 2 if two_bytes else length
+                    if glyphs:
+                        scale = abs(text_matrix * ctm) or 1
+                        raw.append((glyphs, round(size * scale, 1), name))
+    weights: Counter[float] = Counter()
+    for glyphs, size, _ in raw:
+        weights[size] += glyphs
+    if not weights:
+        return facts
+    ranked = weights.most_common(2)
+    body_size = ranked[0][0]
+    facts.body_size_margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0)
+    for _, size, name in raw:
+        if size >= body_size - 0.1:
+            italic = any(k in name.lower() for k in ("italic", "oblique"))
+            facts.runs.append(StyledRun("", "pdf", size, None, italic=italic))
+    return facts
+
+
 def _open_docx(data: bytes) -> tuple[list[Any], Any]:
     """A DOCX's body paragraphs and its style lookup (python-docx's own objects).
 
