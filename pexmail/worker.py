@@ -33,6 +33,7 @@ from pexmail.model import Document, Household, LetterChoice, Suppression
 from pexmail.output.files import document_path, safe_name, write_atomic
 from pexmail.output.printfile import merge_pdfs
 from pexmail.render.cover import render_cover
+from pexmail.render.engine import remove_scratch_folders
 from pexmail.render.envelope import write_envelope
 from pexmail.render.letter import LetterRenderer, PreparedLetter, Refused
 
@@ -387,8 +388,14 @@ _BUSY = False
 
 def _parent_gone(signum: int, frame: object) -> None:
     if not _BUSY:  # idle between tasks: nothing half-written
-        os._exit(1)
+        _exit_now()
     raise _ParentGone()
+
+
+def _exit_now() -> None:
+    """Leave at once (the batch is gone), removing the engines' scratch folders first."""
+    remove_scratch_folders()
+    os._exit(1)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -428,7 +435,7 @@ def run_chunk(jobs: Sequence[HouseholdJob]) -> list[HouseholdResult]:
     try:
         return _WRITER.run_chunk(jobs)
     except _ParentGone:
-        os._exit(1)
+        _exit_now()
     finally:
         _BUSY = False
 
@@ -442,6 +449,6 @@ def merge_task(paths: Sequence[str], target: str, blank_after: Sequence[bool]) -
     try:
         return merge_part([Path(p) for p in paths], Path(target), blank_after)
     except _ParentGone:
-        os._exit(1)
+        _exit_now()
     finally:
         _BUSY = False

@@ -192,7 +192,10 @@ def test_a_pooled_run_killed_halfway_completes_on_rerun(tmp_path, sample_run):
         "--chunk-size",
         "2",
     ]
-    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if len(list((out / "letters").rglob("*.pdf"))) >= 6:
@@ -206,6 +209,10 @@ def test_a_pooled_run_killed_halfway_completes_on_rerun(tmp_path, sample_run):
     assert sorted((out / "letters").rglob("*.pdf")) == written
     assert 6 <= len(written) < letters
     assert not list(out.rglob("*.tmp"))
+    # The workers removed their scratch folders as they went (the parent, killed outright,
+    # could not): no household's data is left in the temporary folder.
+    assert len(list(scratch.glob("pexmail-typst-*"))) <= 1
+    assert not list(scratch.rglob("*.json"))
     rerun = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     manifest = read_csv(out / "manifest.csv")

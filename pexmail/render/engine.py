@@ -22,12 +22,25 @@ if TYPE_CHECKING:
     from pexmail.render.templates import LetterParts, Templates
 
 
+_SCRATCH: list[Finalize] = []
+
+
 def remove_when_done(owner: object, folder: Callable[[], Path | str | None]) -> Finalize:
     """Remove an engine's scratch folder when ``owner`` is collected, closed (call the
     returned finalizer) or its process ends. Pool workers leave through ``os._exit``, which
     skips ``atexit``, ``weakref.finalize`` and ``__del__``; multiprocessing's finalizers
     still run there. ``folder`` must not hold ``owner``, or it would never be collected."""
-    return Finalize(owner, _remove_folder, args=(folder,), exitpriority=0)
+    finalizer = Finalize(owner, _remove_folder, args=(folder,), exitpriority=0)
+    _SCRATCH[:] = [f for f in _SCRATCH if f.still_active()]
+    _SCRATCH.append(finalizer)
+    return finalizer
+
+
+def remove_scratch_folders() -> None:
+    """Remove every engine's scratch folder now: for a worker about to ``os._exit`` because
+    its batch was killed (a Typst root may hold the data file of the letter being compiled)."""
+    while _SCRATCH:
+        _SCRATCH.pop()()  # a finalizer runs once; calling a done one does nothing
 
 
 def _remove_folder(folder: Callable[[], Path | str | None]) -> None:
