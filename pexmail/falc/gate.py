@@ -20,7 +20,7 @@ from pexmail.falc import layout as layout_facts
 from pexmail.falc.readability import Scores
 from pexmail.falc.rules import Finding, check_layout, check_text
 from pexmail.falc.text import LetterText, fold, from_paragraphs, prose
-from pexmail.render.body import Block, Box, ListBlock, Paragraph, Run, Table
+from pexmail.render.body import Block, Box, ListBlock, Paragraph, Run, Table, leaf_blocks
 from pexmail.render.letter import PreparedLetter, Refused, RenderedLetter
 
 REFUSED = "falc_refused"
@@ -132,44 +132,27 @@ def style_shape(blocks: tuple[Block, ...]) -> tuple[Any, ...]:
 def printed_lengths(prepared: PreparedLetter) -> tuple[int, ...]:
     """Characters of each run of the body, then of each part of the head (address block,
     reference, place and date, subject, sender), in order: letters of one style shape have
-    the same runs. A phone line counts its label too."""
-    lengths: list[int] = []
-
-    def walk(blocks: tuple[Block, ...]) -> None:
-        for block in blocks:
-            if isinstance(block, Paragraph):
-                lengths.extend(len(r.text) for r in block.runs if isinstance(r, Run))
-            elif isinstance(block, ListBlock):
-                for item in block.items:
-                    walk(item)
-            elif isinstance(block, Table):
-                for row in block.rows:
-                    for cell in row:
-                        walk(cell.blocks)
-            elif isinstance(block, Box):
-                walk(block.blocks)
-
-    walk(prepared.parts.blocks)
+    the same runs."""
+    lengths = [
+        len(run.text)
+        for block in leaf_blocks(prepared.parts.blocks)
+        if isinstance(block, Paragraph)
+        for run in block.runs
+        if isinstance(run, Run)
+    ]
     context = prepared.context
     sender = context.get("sender", {})
+    phone_label = str(context.get("labels", {}).get("phone", ""))
     head = [
         sum(len(str(line)) for line in context.get("address_lines", ())),
         len(str(context.get("reference", ""))),
         len(str(context.get("place_date", ""))),
         len(prepared.parts.subject),
         *(len(str(sender.get(k, ""))) for k in ("authority", "name", "unit", "address")),
-        sum(len(str(phone.get("number", ""))) + 12 for phone in sender.get("phones", ())),
+        sum(len(phone_label) + len(str(p.get("number", ""))) for p in sender.get("phones", ())),
     ]
     lengths += head
     return tuple(lengths)
-
-
-def _pdf_facts(data: bytes) -> layout_facts.LayoutFacts:
-    return layout_facts.styles_from_pdf(data)
-
-
-def _docx_facts(data: bytes) -> layout_facts.LayoutFacts:
-    return layout_facts.from_docx(data)[0]
 
 
 # Text extraction strips each piece of text it weighs: letters of one style shape may differ
@@ -280,18 +263,21 @@ class FalcGate:
         if rendered.layout is not None:  # WeasyPrint's laid-out boxes
             check.findings.extend(check_layout(rendered.layout, self.config))
         elif "pdf" in outputs:  # a PDF engine without boxes to read (Typst)
-            pdf = outputs["pdf"][0]
-            check.findings.extend(self._layout_once(rendered, "pdf", lambda: _pdf_facts(pdf)))
+            read_pdf = layout_facts.styles_from_pdf
+            check.findings.extend(self._layout_once(rendered, "pdf", read_pdf))
         if "docx" in outputs:
-            docx = outputs["docx"][0]
-            check.findings.extend(self._layout_once(rendered, "docx", lambda: _docx_facts(docx)))
+            read_docx = layout_facts.from_docx
+            check.findings.extend(self._layout_once(rendered, "docx", lambda d: read_docx(d)[0]))
         self._count(check.findings)
         if check.refused:
             self.refused += 1
             raise Refused(REFUSED, refusal_reason(check, "layout"))
 
     def _layout_once(
-        self, rendered: RenderedLetter, kind: str, read: Callable[[], layout_facts.LayoutFacts]
+        self,
+        rendered: RenderedLetter,
+        kind: str,
+        read: Callable[[bytes], layout_facts.LayoutFacts],
     ) -> Sequence[Finding]:
         """Layout findings read from the file itself (a Typst PDF's fonts and sizes, a DOCX's
         styles), once per style shape.
@@ -311,7 +297,7 @@ class FalcGate:
             changed = sum(abs(a - b) for a, b in zip(counts, seen, strict=True))
             if margin > 2 * changed + _EXTRACTION_SLACK:
                 return findings
-        facts = read()
+        facts = read(rendered.outputs[kind][0])
         # Kept without excerpts: nothing of one household may reach another's summary.
         findings = tuple(replace(f, excerpt="") for f in check_layout(facts, self.config))
         if len(self._layouts) >= self.MEMO_SIZE:

@@ -156,7 +156,6 @@ def from_pdf(data: bytes) -> LayoutFacts:
     """
     from pypdf import PdfReader
 
-    facts = LayoutFacts(source="pdf")
     reader = PdfReader(io.BytesIO(data))
     raw: list[tuple[str, float, str]] = []
     for page in reader.pages:
@@ -169,27 +168,7 @@ def from_pdf(data: bytes) -> LayoutFacts:
             raw.append((text, round(size * scale, 1), name))
 
         page.extract_text(visitor_text=visit)
-    weights: Counter[float] = Counter()
-    for text, size, _ in raw:
-        weights[size] += len(text.strip())
-    if not weights:
-        return facts
-    ranked = weights.most_common(2)
-    body_size = ranked[0][0]
-    facts.body_size_margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0)
-    for text, size, name in raw:
-        if size < body_size - 0.1:
-            continue  # letterhead, address block, footer
-        facts.runs.append(
-            StyledRun(
-                text=text,
-                tag="pdf",
-                font_size=size,
-                line_height=None,
-                italic=any(k in name.lower() for k in ("italic", "oblique")),
-            )
-        )
-    return facts
+    return _pdf_runs([(text, len(text.strip()), size, name) for text, size, name in raw])
 
 
 def styles_from_pdf(data: bytes) -> LayoutFacts:
@@ -199,8 +178,7 @@ def styles_from_pdf(data: bytes) -> LayoutFacts:
     from_pdf scales them (the text matrix and the transformation's vertical scale)."""
     import pikepdf
 
-    facts = LayoutFacts(source="pdf")
-    raw: list[tuple[int, float, str]] = []
+    raw: list[tuple[str, int, float, str]] = []
     with pikepdf.Pdf.open(io.BytesIO(data)) as pdf:
         for page in pdf.pages:
             resources = page.obj.get("/Resources")
@@ -231,20 +209,31 @@ def styles_from_pdf(data: bytes) -> LayoutFacts:
                     glyphs = length // 2 if two_bytes else length
                     if glyphs:
                         scale = abs(text_matrix * ctm) or 1
-                        raw.append((glyphs, round(size * scale, 1), name))
+                        raw.append(("", glyphs, round(size * scale, 1), name))
+    return _pdf_runs(raw)
+
+
+def _pdf_runs(raw: list[tuple[str, int, float, str]]) -> LayoutFacts:
+    """Facts from a PDF's runs (text, weight in characters, size, font name): the runs set at
+    the body size or larger (the letterhead, address block and footer are set smaller)."""
+    facts = LayoutFacts(source="pdf")
     weights: Counter[float] = Counter()
-    for glyphs, size, _ in raw:
-        weights[size] += glyphs
+    for _, weight, size, _ in raw:
+        weights[size] += weight
     if not weights:
         return facts
-    ranked = weights.most_common(2)
-    body_size = ranked[0][0]
-    facts.body_size_margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0)
-    for _, size, name in raw:
+    body_size, facts.body_size_margin = _body_size(weights)
+    for text, _, size, name in raw:
         if size >= body_size - 0.1:
             italic = any(k in name.lower() for k in ("italic", "oblique"))
-            facts.runs.append(StyledRun("", "pdf", size, None, italic=italic))
+            facts.runs.append(StyledRun(text, "pdf", size, None, italic=italic))
     return facts
+
+
+def _body_size(weights: Counter[float]) -> tuple[float, float]:
+    """The size most characters are set in, and by how many characters it leads the next."""
+    ranked = weights.most_common(2)
+    return ranked[0][0], ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0)
 
 
 def _open_docx(data: bytes) -> tuple[list[Any], Any]:
@@ -361,10 +350,9 @@ def from_docx(data: bytes) -> tuple[LayoutFacts, list[str]]:
     for _, runs in paragraphs:
         for run in runs:
             weights[run.font_size] += len(run.text.strip())
-    ranked = weights.most_common(2)
-    body_size = ranked[0][0] if ranked else 14.0
-    if ranked:
-        facts.body_size_margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0)
+    body_size = 14.0
+    if weights:
+        body_size, facts.body_size_margin = _body_size(weights)
     texts: list[str] = []
     for text, runs in paragraphs:
         # the letterhead, address block and reference are set smaller than the letter's text

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
@@ -463,28 +464,29 @@ def _tokenize(builder: _Builder, html: str) -> bool:
     return True
 
 
+def leaf_blocks(blocks: tuple[Block, ...]) -> Iterator[Paragraph | Image]:
+    """The paragraphs and images of the blocks, in reading order (inside lists, table cells
+    and boxes too)."""
+    for block in blocks:
+        if isinstance(block, Paragraph | Image):
+            yield block
+        elif isinstance(block, ListBlock):
+            for item in block.items:
+                yield from leaf_blocks(item)
+        elif isinstance(block, Table):
+            for row in block.rows:
+                for cell in row:
+                    yield from leaf_blocks(cell.blocks)
+        elif isinstance(block, Box):
+            yield from leaf_blocks(block.blocks)
+
+
 def plain_text(blocks: tuple[Block, ...]) -> str:
     """The text of the blocks, one paragraph per line (for checks and diffs)."""
-    lines: list[str] = []
-
-    def walk(items: tuple[Block, ...]) -> None:
-        for block in items:
-            if isinstance(block, Paragraph):
-                lines.append(block.text)
-            elif isinstance(block, ListBlock):
-                for item in block.items:
-                    walk(item)
-            elif isinstance(block, Table):
-                for row in block.rows:
-                    for cell in row:
-                        walk(cell.blocks)
-            elif isinstance(block, Box):
-                walk(block.blocks)
-            elif isinstance(block, Image):
-                lines.append(f"[{block.alt}]")
-
-    walk(blocks)
-    return "\n".join(lines)
+    return "\n".join(
+        block.text if isinstance(block, Paragraph) else f"[{block.alt}]"
+        for block in leaf_blocks(blocks)
+    )
 
 
 # -- the subset, checked in the template sources ------------------------------------------

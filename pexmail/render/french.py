@@ -72,7 +72,6 @@ def phone(number: str) -> str:
 
 _SPACE_BEFORE = re.compile(r"[ \t]+([:;!?»])")
 _SPACE_AFTER = re.compile(r"(«)[ \t]+")
-_ENTITY = re.compile(r"&#?\w+;")
 
 
 def typography(text: str) -> str:

