@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import hashlib
 import os
 import signal
@@ -33,7 +34,7 @@ from pexmail.model import Document, Household, LetterChoice, Suppression
 from pexmail.output.files import document_path, safe_name, write_atomic
 from pexmail.output.printfile import merge_pdfs
 from pexmail.render.cover import render_cover
-from pexmail.render.engine import remove_scratch_folders
+from pexmail.render.engine import lay_out_on_one_thread, remove_scratch_folders
 from pexmail.render.envelope import write_envelope
 from pexmail.render.letter import LetterRenderer, PreparedLetter, Refused
 
@@ -384,12 +385,26 @@ class _ParentGone(BaseException):
 
 
 _BUSY = False
+_PARENT: int | None = None  # the batch's process, on Linux
+_ORPHANED = False
 
 
 def _parent_gone(signum: int, frame: object) -> None:
+    global _ORPHANED
+    _ORPHANED = True
     if not _BUSY:  # idle between tasks: nothing half-written
         _exit_now()
+    # Python ignores an exception raised while it runs a __del__ or a weakref callback:
+    # the task's end (_task_done) checks again.
     raise _ParentGone()
+
+
+def _task_done() -> None:
+    """After each task: a worker whose batch died leaves, its result has no reader. (Without
+    this check, a signal that came while a finalizer ran would leave the worker waiting
+    for a next task forever.)"""
+    if _ORPHANED or (_PARENT is not None and os.getppid() != _PARENT):
+        _exit_now()
 
 
 def _exit_now() -> None:
@@ -401,8 +416,10 @@ def _exit_now() -> None:
 def _die_with_parent(parent: int) -> None:
     """Linux: a worker gets SIGTERM when the batch that started it dies (even by SIGKILL),
     so no orphan goes on writing files for reservations nobody will commit."""
+    global _PARENT
     if not sys.platform.startswith("linux"):
         return
+    _PARENT = parent
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -423,8 +440,13 @@ def init_worker(parent: int, catalog_path: str | None, settings: WorkerSettings 
 
         catalog = load_catalog(Path(catalog_path or ""))
     assert settings is not None
+    lay_out_on_one_thread()
     _WRITER = HouseholdWriter(catalog, settings)
     _WRITER.warm_up()
+    # What the worker holds from here on (catalogue, templates, engines; with fork, all the
+    # parent had) lives as long as it does: collections skip it, and pages shared with the
+    # parent stay shared (a collection writes to each object it visits).
+    gc.freeze()
 
 
 def run_chunk(jobs: Sequence[HouseholdJob]) -> list[HouseholdResult]:
@@ -438,6 +460,7 @@ def run_chunk(jobs: Sequence[HouseholdJob]) -> list[HouseholdResult]:
         _exit_now()
     finally:
         _BUSY = False
+        _task_done()
 
 
 def merge_task(paths: Sequence[str], target: str, blank_after: Sequence[bool]) -> int:
@@ -452,3 +475,4 @@ def merge_task(paths: Sequence[str], target: str, blank_after: Sequence[bool]) -
         _exit_now()
     finally:
         _BUSY = False
+        _task_done()

@@ -107,6 +107,18 @@ def letters_in(out: Path, fmt: str = "docx") -> int:
     )
 
 
+def processes_naming(path: Path) -> list[int]:
+    """Running processes whose command line names ``path``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(path).encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def pooled_render(tmp_path: Path, *extra: str) -> list[str]:
     """``pexmail render`` arguments for the samples as PDF with a pool of two workers."""
     return [
@@ -210,12 +222,15 @@ def test_a_pooled_run_killed_halfway_completes_on_rerun(tmp_path, sample_run):
     assert sorted((out / "letters").rglob("*.pdf")) == written
     assert 6 <= len(written) < letters
     assert not list(out.rglob("*.tmp"))
-    # The workers removed the letter being compiled as they went: no household's data is
-    # left in the temporary folder (the parent, killed outright, leaves its own Typst root).
-    assert list(scratch.glob("pexmail-typst-*"))
-    assert not list(scratch.rglob("*.json"))
-    rerun = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert not processes_naming(out)  # no worker outlives its batch
+    # The parent, killed outright, leaves its scratch folders (its cases, its Typst root;
+    # no Typst root ever holds case data): the next run removes them.
+    assert list(scratch.glob("pexmail-cases-*")) and list(scratch.glob("pexmail-typst-*"))
+    left = {p.suffix for p in scratch.glob("pexmail-typst-*/**/*") if p.is_file()}
+    assert left <= {".typ", ".png"}, left
+    rerun = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
     assert rerun.returncode == 0, rerun.stderr
+    assert not list(scratch.iterdir())
     manifest = read_csv(out / "manifest.csv")
     assert len(manifest) == documents  # letters and envelopes
     assert len(manifest) == len({(d["household_key"], d["letter_id"]) for d in manifest})
@@ -230,7 +245,7 @@ def test_a_pooled_run_killed_halfway_completes_on_rerun(tmp_path, sample_run):
 
 
 def test_a_pooled_run_leaves_no_scratch_folder_behind(tmp_path):
-    """Each worker's Typst root (layouts, QR images, the letter being compiled) and
+    """Each worker's Typst root (layouts, QR images) and
     WeasyPrint's font folder are removed when the worker ends, though pool workers leave
     through os._exit (which skips atexit, weakref.finalize and __del__)."""
     scratch = tmp_path / "tmp"
@@ -282,3 +297,16 @@ main()
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["workers"] == 2
     assert summary["documents"]["total"] > 0
+
+
+def test_pool_workers_lay_out_on_one_thread_unless_told_otherwise(monkeypatch):
+    """Workers are one per core: Typst's own layout threads would only take turns with them."""
+    from pexmail.render.engine import lay_out_on_one_thread
+
+    monkeypatch.setenv("RAYON_NUM_THREADS", "")  # recorded, so that the test leaves it as it was
+    monkeypatch.delenv("RAYON_NUM_THREADS")
+    lay_out_on_one_thread()
+    assert os.environ["RAYON_NUM_THREADS"] == "1"
+    monkeypatch.setenv("RAYON_NUM_THREADS", "3")
+    lay_out_on_one_thread()
+    assert os.environ["RAYON_NUM_THREADS"] == "3"

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from pexmail.catalog import load_catalog
@@ -131,6 +133,12 @@ HOSTILE_TYPST = [
     "#let x = 1",
     '#{ panic("non") }',
     "~ ` ' \" #",
+    # Attempts to end the string literal that carries the data in the main source.
+    '")))#read("/etc/passwd")//',
+    '\\")))#read("/etc/passwd")//',
+    "\\u{22}))) fin",
+    "barre finale \\",
+    "« guillemets » “anglais”",
 ]
 
 
@@ -171,6 +179,37 @@ def test_typst_markup_in_a_field_prints_as_literal_text(catalog, typst_renderer,
     assert f"Bailleur{''.join(payload.split())}." in text
     assert address[0] in text
     assert "root:" not in text
+
+
+@pytest.fixture(scope="module")
+def bare_typst(tmp_path_factory):
+    import typst
+
+    root = tmp_path_factory.mktemp("typst-root")
+    return root, typst.Compiler(root=str(root), ignore_system_fonts=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40))
+@example(text='")))#read("/etc/passwd")//')
+@example(text='\\")\n#panic()')
+@example(text="\\u{22}\\\\")
+def test_the_data_literal_is_read_back_exactly(bare_typst, text):
+    """Typst itself compares what the literal holds with the text, written to a file."""
+    from pexmail.render.typst import typst_string
+
+    root, compiler = bare_typst
+    (root / "expected.txt").write_bytes(text.encode("utf-8"))
+    literal = typst_string(json.dumps(text, ensure_ascii=True))
+    source = f'#assert.eq(json(bytes({literal})), read("/expected.txt"))\n'
+    compiler.compile(input=source.encode("ascii"))  # raises TypstError when they differ
+
+
+def test_the_data_literal_refuses_non_ascii_text():
+    from pexmail.render.typst import typst_string
+
+    with pytest.raises(ValueError, match="ASCII"):
+        typst_string('"\u202e"')
 
 
 @pytest.mark.parametrize(
@@ -443,7 +482,7 @@ def test_typst_gives_the_same_bytes_for_the_same_letter(catalog, typst_renderer)
 
 
 def test_typst_lays_out_each_household_afresh_from_its_own_data(catalog, typst_renderer, tmp_path):
-    """The data file is rewritten for each letter and Typst keeps layouts between compiles:
+    """Each letter's data is new main source and Typst keeps layouts between compiles:
     each letter must still carry its own household, and a warm engine must write the same
     bytes as a fresh one."""
     from dataclasses import replace

@@ -9,21 +9,21 @@ stable order. Memory stays flat whatever the size of the files.
 from __future__ import annotations
 
 import pickle
+import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 from pexmail.households.normalize import Identity, identity
 from pexmail.model import Case
+from pexmail.scratch import private_folder
 
 
 class CaseStore:
     def __init__(self) -> None:
-        # A private folder: the cases hold personal data.
-        self._dir = tempfile.TemporaryDirectory(prefix="pexmail-cases-")
-        Path(self._dir.name).chmod(0o700)
-        self._db = sqlite3.connect(Path(self._dir.name) / "cases.sqlite")
+        # A private folder: the cases hold personal data. Removed on close, or by the next
+        # pexmail process if this one is killed.
+        self._dir = private_folder("cases")
+        self._db = sqlite3.connect(self._dir / "cases.sqlite")
         self._db.execute("PRAGMA journal_mode = OFF")
         self._db.execute("PRAGMA synchronous = OFF")
         self._db.execute(
@@ -65,7 +65,7 @@ class CaseStore:
 
     def close(self) -> None:
         self._db.close()
-        self._dir.cleanup()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> CaseStore:
         return self

@@ -40,7 +40,7 @@ def remove_when_done(owner: object, folder: Callable[[], Path | str | None]) -> 
 
 def remove_scratch_folders() -> None:
     """Remove every engine's scratch folder now: for a worker about to ``os._exit`` because
-    its batch was killed (a Typst root may hold the data file of the letter being compiled).
+    its batch was killed (scratch folders hold layouts, QR images and fonts, no case data).
     Each folder is removed here even if its finalizer has started: the signal that brings a
     worker here may have interrupted that finalizer half-way through the folder."""
     while _SCRATCH:
@@ -48,6 +48,15 @@ def remove_scratch_folders() -> None:
         if maker == os.getpid():
             finalizer.cancel()
             _remove_folder(folder)
+
+
+def lay_out_on_one_thread() -> None:
+    """For a batch worker, before its first compile: Typst lays out on a pool of threads,
+    one per core. Workers are already one per core, so those threads only take turns
+    with the other workers' (measured: 4% more CPU a letter in a pool of two, 12% more in
+    one process). ``RAYON_NUM_THREADS`` sizes that pool when it starts; a value set by
+    the user is kept."""
+    os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
 
 def _remove_folder(folder: Callable[[], Path | str | None]) -> None:

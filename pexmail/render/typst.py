@@ -3,22 +3,28 @@
 The letter's wording is written once, in its HTML template. Here the rendered
 HTML body is parsed into blocks (:mod:`pexmail.render.body`), and the blocks,
 with the words the layout prints (sender, address, place and date, labels),
-are handed to the sender's Typst layout as a JSON file in the compiler's
-private root. The layout (``templates/layouts/<layout>.typ``) turns them into
-content with the shared functions of ``templates/assets/letter.typ``.
+are handed to the sender's Typst layout as JSON, in a string literal of the
+two-line main source: ``#letter(json(bytes("…")))``. The layout
+(``templates/layouts/<layout>.typ``) turns them into content with the shared
+functions of ``templates/assets/letter.typ``.
 
-Why a file and not ``sys.inputs``: Typst keeps the layout of each paragraph
-from one compile to the next, keyed on what it depends on. ``sys.inputs`` is
-part of Typst's standard library, on which everything depends, so new inputs
-throw the whole cache away; a file is read by the one call that asks for it.
-Letters of one type share most of their paragraphs, so a worker lays out only
-what differs from the letters before (9 ms a letter instead of 23).
+Why in the main source and not ``sys.inputs``: Typst keeps the layout of each
+paragraph from one compile to the next, keyed on what it depends on.
+``sys.inputs`` is part of Typst's standard library, on which everything
+depends, so new inputs throw the whole cache away; the main source is read by
+the one call that evaluates it. Letters of one type share most of their
+paragraphs, so a worker lays out only what differs from the letters before
+(9 ms a letter instead of 23). A data file in the root would do the same, but
+writing and deleting it costs more than the compile's parse of the literal, and
+no household's data ever touches the disk this way.
 
 Safe by construction:
 
-- case data is never Typst source: it arrives as JSON strings, read with
-  ``json()``, which Typst prints as text, so ``#read(...)``, ``$x$``, ``*``,
-  ``//`` stay literal;
+- case data is never Typst code: it is JSON text, escaped into one Typst string
+  literal (:func:`typst_string`: ASCII only, every ``\\`` and ``"`` escaped, so
+  the literal ends where pexmail ends it), read with ``json()``; Typst prints
+  the strings it holds as text, so ``#read(...)``, ``$x$``, ``*``, ``//`` stay
+  literal;
 - the compiler's root is a private folder holding only copies of the Typst
   layouts and assets and the batch's QR images: nothing else can be read;
 - fonts are the bundled ones only (no system or embedded fonts);
@@ -28,9 +34,10 @@ Safe by construction:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-import tempfile
+import signal
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -56,14 +63,13 @@ from pexmail.render.engine import RenderedPdf, check_variant, remove_when_done
 from pexmail.render.fonts import FONT_DIR
 from pexmail.render.qr import QR_SCHEME, QrImage
 from pexmail.render.templates import LetterParts
+from pexmail.scratch import private_folder
 
 TYPST_SUFFIX = ".typ"
 ASSET_DIR = "assets"
 LAYOUT_DIR = "layouts"
-# The one letter being compiled, rewritten for each: Typst rereads a file whose
-# bytes changed (it compares a hash of them), and a fixed name keeps the main
-# source, and so its evaluation, the same from letter to letter.
-DATA_FILE = "data/letter.json"
+# Body blocks whose JSON a worker keeps (a few hundred letter shapes, a few dozen blocks each).
+_FRAGMENTS = 8192
 _LAYOUT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 _DIAGNOSTIC_POSITION = re.compile(r"┌─ (\S+?):(\d+):\d+")
@@ -137,17 +143,17 @@ class TypstEngine:
         self.catalog = catalog
         self.variant = variant
         self.standards = check_variant(self.name, variant)
-        self.root = Path(tempfile.mkdtemp(prefix="pexmail-typst-"))
+        self.root = private_folder("typst")
         root = self.root
         self._finalizer = remove_when_done(self, lambda: root)
         self.layouts = self._copy_sources(catalog.template_root)
         self.qr_paths: dict[str, str] = {}
+        self._fragments: dict[int, tuple[Block, str]] = {}
         (self.root / "qr").mkdir()
         for index, (target_id, image) in enumerate(sorted(qr_images.items())):
             relative = f"/qr/{index}.png"
             (self.root / relative.lstrip("/")).write_bytes(image.png)
             self.qr_paths[target_id] = relative
-        (self.root / DATA_FILE).parent.mkdir()
         packages = self.root / ".packages"  # stays empty: no package is ever found
         packages.mkdir()
         self.fonts = typst.Fonts(
@@ -183,10 +189,10 @@ class TypstEngine:
         self._finalizer()
 
     def check_layout(self, layout: str) -> None:
-        self.main_source(layout)
+        self.main_source(layout, "{}")
 
-    def main_source(self, layout: str) -> bytes:
-        """The document: the layout's ``letter`` function applied to the data."""
+    def main_source(self, layout: str, data_json: str) -> bytes:
+        """The document: the layout's ``letter`` function applied to ``data_json``."""
         if not _LAYOUT_NAME.match(layout) or layout not in self.layouts:
             raise TemplateError(
                 template=f"{LAYOUT_DIR}/{layout}{TYPST_SUFFIX}",
@@ -195,16 +201,36 @@ class TypstEngine:
             )
         return (
             f'#import "/{LAYOUT_DIR}/{layout}{TYPST_SUFFIX}": letter\n'
-            f'#letter(json("/{DATA_FILE}"))\n'
-        ).encode()
+            f"#letter(json(bytes({typst_string(data_json)})))\n"
+        ).encode("ascii")
 
     def data(self, context: Mapping[str, Any], parts: LetterParts) -> dict[str, Any]:
         """Everything the layout prints, as plain JSON values (never Typst source)."""
         letter_id = str(context["letter"]["id"])
-        try:
-            blocks = parts.blocks
-        except BodyError as exc:
-            raise RenderError(letter_id=letter_id, message=str(exc)) from None
+        body = [self._block(block, letter_id) for block in _blocks(letter_id, parts)]
+        return {**self._head(context, parts), "body": body}
+
+    def data_json(self, context: Mapping[str, Any], parts: LetterParts) -> str:
+        """:meth:`data` as JSON text (ASCII), each body block's text made once per process:
+        most of a letter's blocks are its template's, shared by every household."""
+        letter_id = str(context["letter"]["id"])
+        body = ",".join(self._block_json(block, letter_id) for block in _blocks(letter_id, parts))
+        return '{"body":[' + body + "]," + _json(self._head(context, parts))[1:]
+
+    def _block_json(self, block: Block, letter_id: str) -> str:
+        # Keyed on identity, the block held in the entry: parsed blocks are shared objects
+        # (body.py), and hashing a block would walk all its runs.
+        entry = self._fragments.get(id(block))
+        if entry is not None and entry[0] is block:
+            return entry[1]
+        text = _json(self._block(block, letter_id))
+        if len(self._fragments) >= _FRAGMENTS:
+            del self._fragments[next(iter(self._fragments))]  # the oldest
+        self._fragments[id(block)] = (block, text)
+        return text
+
+    def _head(self, context: Mapping[str, Any], parts: LetterParts) -> dict[str, Any]:
+        """Everything but the body."""
         sender = context["sender"]
         fix = french.typography
         return {
@@ -221,32 +247,25 @@ class TypstEngine:
             "place_date": fix(context["place_date"]),
             "reference": fix(context["reference"]),
             "labels": {key: fix(value) for key, value in context["labels"].items()},
-            "body": [self._block(block, letter_id) for block in blocks],
         }
 
     def render(self, layout: str, context: Mapping[str, Any], parts: LetterParts) -> RenderedPdf:
         letter_id = str(context["letter"]["id"])
-        source = self.main_source(layout)
-        payload = json.dumps(self.data(context, parts), ensure_ascii=False)
+        source = self.main_source(layout, self.data_json(context, parts))
         options: dict[str, Any] = {}
         if self.standards:
             options["pdf_standards"] = self.standards
-        data_file = self.root / DATA_FILE
-        data_file.write_text(payload, encoding="utf-8")
-        global _COMPILED_HERE
-        _COMPILED_HERE = True
         try:
-            data = self.compiler.compile(
-                input=source,
-                timestamp=_timestamp(context.get("date")),
-                pdf_tags=True,
-                **options,
-            )
+            with _first_compile_guard():
+                data = self.compiler.compile(
+                    input=source,
+                    timestamp=_timestamp(context.get("date")),
+                    pdf_tags=True,
+                    **options,
+                )
         except typst.TypstError as exc:
             where = self._where(str(getattr(exc, "diagnostic", "") or ""))
             raise RenderError(letter_id=letter_id, message=f"{where}Typst: {exc.message}") from None
-        finally:
-            data_file.unlink()  # the household's data stays on disk no longer than its compile
         if not isinstance(data, bytes):  # one file per page is only for images
             raise RenderError(letter_id=letter_id, message="Typst returned no PDF")
         return RenderedPdf(data, count_pages(data))
@@ -311,6 +330,50 @@ def _runs(runs: tuple[Run | LineBreak, ...]) -> Iterator[dict[str, Any]]:
             yield {"br": True}
         else:
             yield {"text": run.text, "bold": run.bold, "italic": run.italic, "nowrap": run.nowrap}
+
+
+def _blocks(letter_id: str, parts: LetterParts) -> tuple[Block, ...]:
+    try:
+        return parts.blocks
+    except BodyError as exc:
+        raise RenderError(letter_id=letter_id, message=str(exc)) from None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+
+
+@contextlib.contextmanager
+def _first_compile_guard() -> Iterator[None]:
+    """Typst starts its layout threads in the process's first compile, and they never take a
+    signal: they start with every signal blocked (threads inherit the mask of the thread
+    that starts them). A signal the kernel gives to one of them would reach Python's
+    handler only when the main thread next runs Python, never if it is blocked reading a
+    pipe: a pool worker told by SIGTERM that its batch died would wait forever."""
+    global _COMPILED_HERE
+    if _COMPILED_HERE or not hasattr(signal, "pthread_sigmask"):
+        _COMPILED_HERE = True
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        _COMPILED_HERE = True
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def typst_string(text: str) -> str:
+    """``text`` as a Typst string literal that evaluates to ``text``, whatever it holds.
+
+    Inside a Typst string only ``\\`` and ``"`` are special (``\\`` starts an escape, ``"``
+    ends the string); both are escaped. Other characters stand for themselves, yet the
+    text must be ASCII: pexmail's JSON always is (``ensure_ascii``), and refusing the rest
+    keeps anything a reader could misread (bidirectional marks, look-alike quotes) out
+    of the source."""
+    if not text.isascii():
+        raise ValueError("a Typst string literal is made from ASCII text only")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _timestamp(value: object) -> datetime:
