@@ -2,6 +2,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pexmail.ingest import fields as f
 
@@ -152,3 +154,21 @@ def test_yes_no():
     assert f.parse_bool("N") is False
     with pytest.raises(f.FieldError):
         f.parse_bool("peut-être")
+
+
+@settings(max_examples=300)
+@given(
+    st.text(
+        alphabet=st.characters(exclude_categories=["Cc", "Cs"])
+        | st.sampled_from(" \t\n\r\xa0\u2009\u3000")
+    )
+)
+def test_clean_text_collapses_whitespace_as_the_regex_did(raw):
+    """str.split's whitespace is the regex ``\\s``'s: both are str.isspace."""
+    import re
+
+    try:
+        text = f.clean_text(raw, max_length=10_000)
+    except f.FieldError:
+        return
+    assert text == re.sub(r"\s+", " ", raw).strip()

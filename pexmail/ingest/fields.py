@@ -28,7 +28,6 @@ MAX_RENT = Decimal("20000")
 MAX_TEXT = 300  # characters in any name or address field
 EARLIEST_DATE = date(1950, 1, 1)
 
-_WHITESPACE = re.compile(r"\s+")
 # One scan finds anything a letter cannot hold; the reason is worked out only then.
 # Bidirectional overrides and isolates (U+202A-202E, U+2066-2069) are invisible and
 # reorder the text around them: a name could make a printed amount or date read backwards.
@@ -39,6 +38,8 @@ _UNPRINTABLE = re.compile(
 
 def clean_text(raw: str, *, max_length: int = MAX_TEXT) -> str:
     """Collapse whitespace (line breaks inside a cell included) and refuse what no letter can hold."""
+    if not raw:  # most cells of a partner's export are empty
+        return raw
     if _UNPRINTABLE.search(raw):
         if "\x00" in raw:
             raise FieldError("nul_byte", "contains a NUL byte")
@@ -51,7 +52,7 @@ def clean_text(raw: str, *, max_length: int = MAX_TEXT) -> str:
             "holds UTF-8 text read as Windows-1252 (« Ã© » for « é »): the file mixes "
             "encodings; save it again as « CSV UTF-8 »",
         )
-    text = _WHITESPACE.sub(" ", raw).strip()
+    text = " ".join(raw.split())  # str.split: the whitespace of the regex \s (str.isspace)
     if len(text) > max_length:
         raise FieldError(
             "too_long", f"is {len(text)} characters long; at most {max_length} expected"

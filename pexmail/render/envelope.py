@@ -20,15 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-from weasyprint import HTML
+from typing import TYPE_CHECKING
 
 from pexmail.errors import RenderError, TemplateError
 from pexmail.model import Document
 from pexmail.output.files import safe_name, write_atomic
-from pexmail.render.fetcher import ForbiddenResource
 from pexmail.render.letter import LetterRenderer, PreparedLetter, Refused
-from pexmail.render.pdf import WeasyPrintEngine
+
+if TYPE_CHECKING:  # WeasyPrint takes 0.75 s to import: only batches with envelopes pay it
+    from pexmail.render.pdf import WeasyPrintEngine
 
 ENVELOPE_LETTER_ID = "envelope"  # how envelopes appear in the manifest
 
@@ -59,6 +59,10 @@ def render_envelope(
     if spec.qr is not None:
         qr = {"src": renderer.qr_images[spec.qr].src}
     context = {"address_lines": asking.context["address_lines"], "qr": qr}
+    from weasyprint import HTML
+
+    from pexmail.render.fetcher import ForbiddenResource
+
     engine = envelope_engine(renderer)
     try:
         html = renderer.templates.render_page(spec.template, context)
@@ -78,6 +82,8 @@ def render_envelope(
 def envelope_engine(renderer: LetterRenderer) -> WeasyPrintEngine:
     """The renderer's WeasyPrint engine: its PDF engine when that is WeasyPrint, else one
     made for its envelopes at first use (fonts loaded once, same allow-list fetcher)."""
+    from pexmail.render.pdf import WeasyPrintEngine
+
     if renderer.engine == WeasyPrintEngine.name:
         engine = renderer.pdf
         if isinstance(engine, WeasyPrintEngine):
