@@ -1,15 +1,16 @@
 """Benchmark the batch end to end: N synthetic households → the real ``pexmail render``.
 
-    .venv/bin/python bench/run.py                       # 10,000 households, PDF and DOCX, 3 runs
+    .venv/bin/python bench/run.py                       # 10,000 households: PDF, then DOCX, 3 runs each
     .venv/bin/python bench/run.py --formats docx --households 100000 --runs 1
     .venv/bin/python bench/run.py --quick               # 300 households, 1 run: a smoke test
 
-For each engine (``--engines weasyprint,typst``; ``--engine NAME`` is passed to the CLI
-only when it is not the CLI's default) it writes a DRIHL EXPLOC export of N households
-over Paris, Seine-Saint-Denis and Pas-de-Calais (names, streets and amounts from
-``tools/make_samples.py``) into a temporary folder, runs ``python -m pexmail render``
-as a subprocess (CSV → per-letter files, print files, manifest, ledger) ``--runs``
-times and keeps the median. In the same run, a naive reference renders a sample of
+It writes a DRIHL EXPLOC export of N households over Paris, Seine-Saint-Denis and
+Pas-de-Calais (names, streets and amounts from ``tools/make_samples.py``) into a
+temporary folder. Then, for each path measured (``--formats pdf,docx``: PDF with each
+engine of ``--engines``, by default the CLI's own; then DOCX alone), it runs
+``python -m pexmail render`` as a subprocess (CSV → per-letter files, print files,
+manifest, ledger; ``--engine NAME`` is passed only when it is not the CLI's default)
+``--runs`` times and keeps the median. In the same run, a naive reference renders a sample of
 letters with one WeasyPrint ``write_pdf()`` per letter (same templates, nothing
 shared between letters). It prints letters/s, CPU s per letter (the children's
 ``getrusage``: the CLI and its workers), the ratio to the reference, peak RSS (the
@@ -280,9 +281,18 @@ def naive_reference(sample: int) -> dict:
     }
 
 
-def path_label(engine: str, formats: str) -> str:
-    """What a run measures: the PDF engine, or ``docx`` when no PDF is made."""
-    return engine if "pdf" in formats.split(",") else "docx"
+def bench_paths(formats: str, engines: list[str]) -> list[tuple[str, str, str]]:
+    """(label, engine, --format) of each path measured: PDF with each engine, DOCX alone."""
+    paths = []
+    for kind in (f.strip() for f in formats.split(",") if f.strip()):
+        if kind == "pdf":
+            paths += [(engine, engine, "pdf") for engine in engines]
+        elif kind == "docx":
+            # The PDF engine plays no part; the CLI's default is passed, or none.
+            paths.append(("docx", cli_default_engine() or "weasyprint", "docx"))
+        else:
+            raise SystemExit(f"unknown format {kind!r}: pdf or docx")
+    return paths
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -297,8 +307,12 @@ def median_run(runs: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, help="default: 10,000 (--quick: 300)")
-    parser.add_argument("--engines", default="weasyprint", help="comma-separated PDF engines")
-    parser.add_argument("--formats", default="pdf,docx", help="pdf, docx or pdf,docx")
+    parser.add_argument(
+        "--engines", help="comma-separated PDF engines; default: the CLI's default engine"
+    )
+    parser.add_argument(
+        "--formats", default="pdf,docx", help="paths measured, each alone: pdf, docx or pdf,docx"
+    )
     parser.add_argument(
         "--runs", type=int, help="runs per engine, the median is kept; default 3 (--quick: 1)"
     )
@@ -320,9 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) is None:
             setattr(args, name, value)
     formats = args.formats
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    if "pdf" not in formats.split(","):
-        engines = engines[:1]  # the PDF engine plays no part
+    engines = [e.strip() for e in (args.engines or cli_default_engine() or "weasyprint").split(",")]
+    paths = bench_paths(formats, [e for e in engines if e])
     results: dict[str, Any] = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -348,32 +361,31 @@ def main(argv: list[str] | None = None) -> int:
                 f"naive reference (one write_pdf() per letter, one process): "
                 f"{reference['letters_per_s']} letters/s, {reference['cpu_s_per_letter']} CPU s/letter"
             )
-        for engine in engines:
+        for label, engine, path_format in paths:
             runs = []
             for n in range(args.runs):
-                work = base / f"{engine}-{n + 1}"
+                work = base / f"{label}-{n + 1}"
                 work.mkdir()
-                figures = run_cli(csv_path, work, engine, formats, args.workers)
+                figures = run_cli(csv_path, work, engine, path_format, args.workers)
                 runs.append(figures)
                 print(
-                    f"  {path_label(engine, formats)} run {n + 1}: {figures['letters']} letters"
+                    f"  {label} run {n + 1}: {figures['letters']} letters"
                     f" in {figures['wall_s']} s "
                     f"({figures['letters_per_s']}/s)"
                 )
             best = median_run(runs)
-            if "reference" in results and "pdf" in formats.split(","):
+            if "reference" in results and path_format == "pdf":
                 best["ratio_to_reference"] = round(
                     best["letters_per_s_median"] / results["reference"]["letters_per_s"], 1
                 )
-            results["engines"][engine] = {"median": best, "runs": runs}
+            results["engines"][label] = {"median": best, "runs": runs}
     print()
     print(
         f"{'engine':<12} {'letters':>8} {'letters/s':>10} {'CPU s/letter':>13} {'× ref':>6}"
         f" {'peak RSS MB':>12} {'tree RSS MB':>12} {'tree PSS MB':>12} {'bytes/letter':>13}"
     )
-    for engine, figures in results["engines"].items():
+    for label, figures in results["engines"].items():
         m = figures["median"]
-        label = path_label(engine, formats)
         print(
             f"{label:<12} {m['letters']:>8} {m['letters_per_s_median']:>10} "
             f"{m['cpu_s_per_letter']!s:>13} {m.get('ratio_to_reference', '-')!s:>6} "

@@ -48,7 +48,7 @@ def test_quick_benchmark_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "letters/s" in result.stdout and "naive reference" in result.stdout
     data = json.loads(figures.read_text(encoding="utf-8"))
-    run = data["engines"]["weasyprint"]["median"]
+    run = data["engines"]["docx"]["median"]
     assert data["households"] == 300
     assert run["letters"] > 100
     assert run["rows"]["read"] == 300
@@ -58,3 +58,23 @@ def test_quick_benchmark_end_to_end(tmp_path):
     assert 10 < run["tree_pss_peak_mb"] <= run["tree_rss_peak_mb"]
     assert run["bytes_per_letter"] > 1000
     assert data["reference"]["letters"] == 2 and data["reference"]["cpu_s_per_letter"] > 0
+
+
+def test_the_default_run_measures_the_default_pdf_engine_then_docx_alone():
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import run as bench
+    finally:
+        sys.path.pop(0)
+    from pexmail.render.engine import DEFAULT_ENGINE
+
+    default = bench.cli_default_engine()
+    assert default == DEFAULT_ENGINE
+    assert bench.bench_paths("pdf,docx", [default]) == [
+        (DEFAULT_ENGINE, DEFAULT_ENGINE, "pdf"),
+        ("docx", DEFAULT_ENGINE, "docx"),
+    ]
+    assert [p[0] for p in bench.bench_paths("pdf", ["weasyprint", "typst"])] == [
+        "weasyprint",
+        "typst",
+    ]
