@@ -40,8 +40,9 @@ class WeasyPrintEngine:
         self.variant = check_variant(self.name, variant)
         self.font_config = config = FontConfiguration()
         # WeasyPrint removes the folder of its @font-face files in __del__, never run in a
-        # pool worker: remove it when this engine is done.
-        remove_when_done(self, lambda: getattr(config, "_folder", None))
+        # pool worker: remove it when this engine is done, and leave __del__ nothing to do
+        # (at interpreter exit it may run after WeasyPrint's module is torn down).
+        remove_when_done(self, lambda: _take_font_folder(config))
         self.fetcher = AllowListFetcher(
             [catalog.template_root, FONT_DIR], {key: image.png for key, image in qr_images.items()}
         )
@@ -75,3 +76,9 @@ class WeasyPrintEngine:
             raise RenderError(letter_id=letter_id, message=f"refused a resource: {exc}") from None
         layout = self.inspect(document) if self.inspect is not None else None
         return RenderedPdf(data, len(document.pages), layout)
+
+
+def _take_font_folder(config: FontConfiguration) -> str | None:
+    folder = getattr(config, "_folder", None)
+    config._folder = None
+    return folder
