@@ -67,8 +67,8 @@ def _remove_folder(folder: Callable[[], Path | str | None]) -> None:
 
 ENGINES = ("weasyprint", "typst")
 # One default for every command, chosen from the benchmark: Typst prints the same text, is
-# tested to print the same pages as WeasyPrint, and makes about 96 letters/s on 2 cores, 25
-# times WeasyPrint (the README has the figures). WeasyPrint stays the reference (the diff,
+# tested to print the same pages as WeasyPrint, and makes 90 to 100 letters/s on 2 cores, about
+# 25 times WeasyPrint (the README has the figures). WeasyPrint stays the reference (the diff,
 # envelopes).
 DEFAULT_ENGINE = "typst"
 

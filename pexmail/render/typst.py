@@ -204,15 +204,10 @@ class TypstEngine:
             f"#letter(json(bytes({typst_string(data_json)})))\n"
         ).encode("ascii")
 
-    def data(self, context: Mapping[str, Any], parts: LetterParts) -> dict[str, Any]:
-        """Everything the layout prints, as plain JSON values (never Typst source)."""
-        letter_id = str(context["letter"]["id"])
-        body = [self._block(block, letter_id) for block in _blocks(letter_id, parts)]
-        return {**self._head(context, parts), "body": body}
-
     def data_json(self, context: Mapping[str, Any], parts: LetterParts) -> str:
-        """:meth:`data` as JSON text (ASCII), each body block's text made once per process:
-        most of a letter's blocks are its template's, shared by every household."""
+        """Everything the layout prints, as JSON text (ASCII; never Typst source). Each body
+        block's JSON is made once per process: most of a letter's blocks are its
+        template's, shared by every household."""
         letter_id = str(context["letter"]["id"])
         body = ",".join(self._block_json(block, letter_id) for block in _blocks(letter_id, parts))
         return '{"body":[' + body + "]," + _json(self._head(context, parts))[1:]
